@@ -1,0 +1,51 @@
+# Everything installs into .venv; each target does its own set-up, so a fresh
+# clone needs nothing but Python 3.11, pip, gcc and git.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+SOURCES := requirements-dev.txt \
+	image/golem_task_api/pyproject.toml \
+	image/tutorial_app/pyproject.toml image/tutorial_app/setup.py \
+	$(wildcard image/tutorial_app/tutorial_app/*.c image/tutorial_app/tutorial_app/*.h)
+
+.PHONY: install demo test test-unit test-docker lint proto bench clean
+
+install: $(STAMP)
+
+$(STAMP): $(SOURCES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --no-build-isolation \
+		-e image/golem_task_api -e image/tutorial_app
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tutorial-app run examples/input.txt --difficulty 20 --subtasks 8 --providers 2 --out results/
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy image/golem_task_api/golem_task_api image/tutorial_app/tutorial_app
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -m "not docker" $(PYTEST_ARGS)
+
+test: lint test-unit
+	@scripts/maybe-test-docker
+
+test-docker: $(STAMP)
+	scripts/docker-test-env
+	$(BIN)/pytest -m docker tests/docker $(PYTEST_ARGS)
+
+proto: $(STAMP)
+	$(BIN)/python -m golem_task_api.proto.generate
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/pow_speed.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
