@@ -1,0 +1,634 @@
+/*
+ * Native nonce search for the proof of work defined in pow.py:
+ *
+ *     hash = sha256(prefix || decimal(nonce)),  valid when hash < 2^(256 - difficulty)
+ *
+ * where prefix is the UTF-8 encoding of the input. Nothing here changes what a
+ * result is; it only computes the same SHA-256 with less work per nonce:
+ *
+ *  - the prefix's full 64-byte blocks are hashed once (the "midstate");
+ *  - per nonce only the tail (leftover prefix bytes, the digits, padding) is
+ *    compressed; when the digits straddle two blocks, the first block holds
+ *    only high digits that change rarely, so its output state is cached and
+ *    most nonces cost one compression;
+ *  - digits are incremented in place as ASCII, so no formatting per nonce;
+ *  - the digest is compared with the target as 32-bit words, no hex;
+ *  - with the x86 SHA extensions (detected with cpuid at run time) two nonces
+ *    are hashed side by side, so the two dependency chains overlap.
+ *
+ * SHA-256 follows FIPS 180-4; the SHA-NI path uses the Intel intrinsics.
+ * Searches release the GIL; a Searcher is immutable after creation, so
+ * several threads may scan with the same one at once.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define FASTPOW_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+#define MAX_DIGITS 20 /* digits of 2^64 - 1 */
+
+/* FIPS 180-4, 4.2.2 */
+static const uint32_t K256[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
+    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
+    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
+    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
+    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+    0xc67178f2};
+
+/* FIPS 180-4, 5.3.3 */
+static const uint32_t H256[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                                 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+static const uint64_t POW10[MAX_DIGITS] = {1ULL,
+                                           10ULL,
+                                           100ULL,
+                                           1000ULL,
+                                           10000ULL,
+                                           100000ULL,
+                                           1000000ULL,
+                                           10000000ULL,
+                                           100000000ULL,
+                                           1000000000ULL,
+                                           10000000000ULL,
+                                           100000000000ULL,
+                                           1000000000000ULL,
+                                           10000000000000ULL,
+                                           100000000000000ULL,
+                                           1000000000000000ULL,
+                                           10000000000000000ULL,
+                                           100000000000000000ULL,
+                                           1000000000000000000ULL,
+                                           10000000000000000000ULL};
+
+static inline uint32_t load_be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline void store_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Portable SHA-256 compression (FIPS 180-4, 6.2.2)                    */
+/* ------------------------------------------------------------------ */
+
+static inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+static void compress_portable(uint32_t state[8], const uint8_t block[64]) {
+    uint32_t w[64];
+    for (int t = 0; t < 16; t++) w[t] = load_be32(block + 4 * t);
+    for (int t = 16; t < 64; t++) {
+        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
+        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
+        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
+    }
+    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
+    for (int t = 0; t < 64; t++) {
+        uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) +
+                      K256[t] + w[t];
+        uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    state[0] += a;
+    state[1] += b;
+    state[2] += c;
+    state[3] += d;
+    state[4] += e;
+    state[5] += f;
+    state[6] += g;
+    state[7] += h;
+}
+
+/* ------------------------------------------------------------------ */
+/* SHA-NI compression                                                  */
+/* ------------------------------------------------------------------ */
+
+#ifdef FASTPOW_X86
+#define SHANI __attribute__((target("sha,sse4.1,ssse3")))
+#define SHANI_INLINE static inline __attribute__((always_inline, target("sha,sse4.1,ssse3")))
+
+/*
+ * The SHA instructions keep the state as two registers, ABEF and CDGH
+ * (lane 3 first). Searches keep it that way between the two compressions
+ * of a nonce and convert only when a full digest is needed.
+ */
+typedef struct {
+    __m128i abef, cdgh;
+} shani_state;
+
+SHANI_INLINE shani_state shani_load(const uint32_t h[8]) {
+    __m128i abcd = _mm_loadu_si128((const __m128i *)h);       /* lanes A B C D */
+    __m128i efgh = _mm_loadu_si128((const __m128i *)(h + 4)); /* lanes E F G H */
+    abcd = _mm_shuffle_epi32(abcd, 0xB1);                     /* B A D C */
+    efgh = _mm_shuffle_epi32(efgh, 0x1B);                     /* H G F E */
+    shani_state s;
+    s.abef = _mm_alignr_epi8(abcd, efgh, 8);     /* F E B A */
+    s.cdgh = _mm_blend_epi16(efgh, abcd, 0xF0);  /* H G D C */
+    return s;
+}
+
+SHANI_INLINE void shani_store(shani_state s, uint32_t h[8]) {
+    __m128i feba = _mm_shuffle_epi32(s.abef, 0x1B); /* A B E F */
+    __m128i ghcd = _mm_shuffle_epi32(s.cdgh, 0xB1); /* G H C D */
+    _mm_storeu_si128((__m128i *)h, _mm_blend_epi16(feba, ghcd, 0xF0));    /* A B C D */
+    _mm_storeu_si128((__m128i *)(h + 4), _mm_alignr_epi8(ghcd, feba, 8)); /* E F G H */
+}
+
+/* The A word, which decides almost every comparison with the target. */
+SHANI_INLINE uint32_t shani_word0(shani_state s) { return (uint32_t)_mm_extract_epi32(s.abef, 3); }
+
+typedef struct {
+    __m128i w[4];
+} shani_block;
+
+SHANI_INLINE shani_block shani_load_block(const uint8_t *p) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    shani_block b;
+    for (int i = 0; i < 4; i++)
+        b.w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+    return b;
+}
+
+/* Four rounds: message words m (already loaded), round constants K[4i..4i+3]. */
+#define SHANI_4ROUNDS(s, m, i)                                                         \
+    do {                                                                               \
+        __m128i wk_ = _mm_add_epi32((m), _mm_loadu_si128((const __m128i *)(K256 + 4 * (i)))); \
+        (s).cdgh = _mm_sha256rnds2_epu32((s).cdgh, (s).abef, wk_);                    \
+        wk_ = _mm_shuffle_epi32(wk_, 0x0E);                                            \
+        (s).abef = _mm_sha256rnds2_epu32((s).abef, (s).cdgh, wk_);                    \
+    } while (0)
+
+/* W[4i..4i+3] from the four previous groups (FIPS 180-4, 6.2.2 step 1). */
+#define SHANI_SCHEDULE(m0, m1, m2, m3)                                                 \
+    (m0) = _mm_sha256msg2_epu32(                                                       \
+        _mm_add_epi32(_mm_sha256msg1_epu32((m0), (m1)), _mm_alignr_epi8((m3), (m2), 4)), (m3))
+
+/*
+ * Compress two independent blocks (x with state sx, y with sy). Written as one
+ * instruction stream so that the rounds of one hide the latency of the other.
+ */
+SHANI_INLINE void shani_compress2(shani_state *sx, shani_block x, shani_state *sy,
+                                  shani_block y) {
+    shani_state ax = *sx, ay = *sy;
+    __m128i x0 = x.w[0], x1 = x.w[1], x2 = x.w[2], x3 = x.w[3];
+    __m128i y0 = y.w[0], y1 = y.w[1], y2 = y.w[2], y3 = y.w[3];
+    SHANI_4ROUNDS(ax, x0, 0);
+    SHANI_4ROUNDS(ay, y0, 0);
+    SHANI_4ROUNDS(ax, x1, 1);
+    SHANI_4ROUNDS(ay, y1, 1);
+    SHANI_4ROUNDS(ax, x2, 2);
+    SHANI_4ROUNDS(ay, y2, 2);
+    SHANI_4ROUNDS(ax, x3, 3);
+    SHANI_4ROUNDS(ay, y3, 3);
+    for (int i = 4; i < 16; i += 4) {
+        SHANI_SCHEDULE(x0, x1, x2, x3);
+        SHANI_SCHEDULE(y0, y1, y2, y3);
+        SHANI_4ROUNDS(ax, x0, i);
+        SHANI_4ROUNDS(ay, y0, i);
+        SHANI_SCHEDULE(x1, x2, x3, x0);
+        SHANI_SCHEDULE(y1, y2, y3, y0);
+        SHANI_4ROUNDS(ax, x1, i + 1);
+        SHANI_4ROUNDS(ay, y1, i + 1);
+        SHANI_SCHEDULE(x2, x3, x0, x1);
+        SHANI_SCHEDULE(y2, y3, y0, y1);
+        SHANI_4ROUNDS(ax, x2, i + 2);
+        SHANI_4ROUNDS(ay, y2, i + 2);
+        SHANI_SCHEDULE(x3, x0, x1, x2);
+        SHANI_SCHEDULE(y3, y0, y1, y2);
+        SHANI_4ROUNDS(ax, x3, i + 3);
+        SHANI_4ROUNDS(ay, y3, i + 3);
+    }
+    sx->abef = _mm_add_epi32(ax.abef, sx->abef);
+    sx->cdgh = _mm_add_epi32(ax.cdgh, sx->cdgh);
+    sy->abef = _mm_add_epi32(ay.abef, sy->abef);
+    sy->cdgh = _mm_add_epi32(ay.cdgh, sy->cdgh);
+}
+
+SHANI_INLINE void shani_compress1(shani_state *s, shani_block x) {
+    shani_state a = *s;
+    __m128i x0 = x.w[0], x1 = x.w[1], x2 = x.w[2], x3 = x.w[3];
+    SHANI_4ROUNDS(a, x0, 0);
+    SHANI_4ROUNDS(a, x1, 1);
+    SHANI_4ROUNDS(a, x2, 2);
+    SHANI_4ROUNDS(a, x3, 3);
+    for (int i = 4; i < 16; i += 4) {
+        SHANI_SCHEDULE(x0, x1, x2, x3);
+        SHANI_4ROUNDS(a, x0, i);
+        SHANI_SCHEDULE(x1, x2, x3, x0);
+        SHANI_4ROUNDS(a, x1, i + 1);
+        SHANI_SCHEDULE(x2, x3, x0, x1);
+        SHANI_4ROUNDS(a, x2, i + 2);
+        SHANI_SCHEDULE(x3, x0, x1, x2);
+        SHANI_4ROUNDS(a, x3, i + 3);
+    }
+    s->abef = _mm_add_epi32(a.abef, s->abef);
+    s->cdgh = _mm_add_epi32(a.cdgh, s->cdgh);
+}
+
+SHANI static void compress_shani(uint32_t state[8], const uint8_t block[64]) {
+    shani_state s = shani_load(state);
+    shani_compress1(&s, shani_load_block(block));
+    shani_store(s, state);
+}
+
+/* CPUID.(EAX=7,ECX=0):EBX bit 29 is SHA; the code also uses SSSE3 and SSE4.1. */
+static int cpu_has_sha_ni(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (!(c & (1u << 9)) || !(c & (1u << 19))) return 0;
+    if (__get_cpuid_max(0, NULL) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b >> 29) & 1;
+}
+#else
+static int cpu_has_sha_ni(void) { return 0; }
+#endif
+
+static int have_sha_ni; /* set once at import */
+
+typedef void (*compress_fn)(uint32_t state[8], const uint8_t block[64]);
+
+/* ------------------------------------------------------------------ */
+/* Search                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    uint32_t mid[8];     /* state after the prefix's full blocks */
+    uint8_t rem[64];     /* the prefix bytes after them */
+    size_t rem_len;      /* 0..63 */
+    uint64_t prefix_len; /* bytes */
+    int difficulty;
+    uint32_t mask[8];    /* bits of each digest word that must be zero */
+    int use_sha_ni;
+} Searcher;
+
+enum { BACKEND_AUTO = 0, BACKEND_PORTABLE = 1, BACKEND_SHA_NI = 2 };
+
+static int digits_of(uint64_t n) {
+    int d = 1;
+    while (d < MAX_DIGITS && n >= POW10[d]) d++;
+    return d;
+}
+
+static void write_digits(uint8_t *p, uint64_t n, int d) {
+    for (int i = d - 1; i >= 0; i--) {
+        p[i] = (uint8_t)('0' + n % 10);
+        n /= 10;
+    }
+}
+
+/* Add one to the ASCII number ending at p[last]; the caller guarantees no carry out. */
+static inline void increment(uint8_t *block, int last) {
+    while (block[last] == '9') block[last--] = '0';
+    block[last]++;
+}
+
+static inline int below_target(const Searcher *s, const uint32_t h[8]) {
+    for (int i = 0; i < 8; i++)
+        if (h[i] & s->mask[i]) return 0;
+    return 1;
+}
+
+/*
+ * The tail of the message for one nonce, and how to hash it:
+ * state = compress(base, vary) then, if trailer, compress(state, trailer).
+ * `vary` changes with the low digits; everything else is fixed for a run.
+ */
+typedef struct {
+    uint8_t buf[128];
+    uint32_t base[8];
+    uint8_t *vary;
+    const uint8_t *trailer;
+    int last;     /* index in vary of the nonce's last digit */
+    uint64_t end; /* last nonce of the run (inclusive) */
+} run_t;
+
+static void setup_run(const Searcher *s, compress_fn compress, uint64_t n, uint64_t last,
+                      run_t *r) {
+    int d = digits_of(n);
+    size_t tail = s->rem_len + (size_t)d;
+    int blocks = tail + 9 <= 64 ? 1 : 2;
+    memset(r->buf, 0, sizeof r->buf);
+    memcpy(r->buf, s->rem, s->rem_len);
+    write_digits(r->buf + s->rem_len, n, d);
+    r->buf[tail] = 0x80;
+    uint64_t bits = (s->prefix_len + (uint64_t)d) * 8;
+    store_be32(r->buf + 64 * blocks - 8, (uint32_t)(bits >> 32));
+    store_be32(r->buf + 64 * blocks - 4, (uint32_t)bits);
+    memcpy(r->base, s->mid, sizeof r->base);
+
+    int low; /* how many low digits may change within this run */
+    if (blocks == 2 && tail > 64) {
+        /* The digits straddle the blocks: block 0 ends with high digits only. */
+        compress(r->base, r->buf);
+        r->vary = r->buf + 64;
+        r->trailer = NULL;
+        r->last = (int)(tail - 1 - 64);
+        low = (int)(tail - 64);
+    } else {
+        r->vary = r->buf;
+        r->trailer = blocks == 2 ? r->buf + 64 : NULL;
+        r->last = (int)(tail - 1);
+        low = d;
+    }
+    /* The run ends before the digits above `low` change, or the digit count does. */
+    uint64_t end = last;
+    if (low < MAX_DIGITS) {
+        uint64_t span_end = n - n % POW10[low] + (POW10[low] - 1);
+        if (span_end < end) end = span_end;
+    }
+    r->end = end;
+}
+
+/* Portable: returns 1 and sets *found for the first valid nonce in [first, last]. */
+static int scan_portable(const Searcher *s, uint64_t first, uint64_t last, uint64_t *found) {
+    run_t r;
+    uint64_t n = first;
+    for (;;) {
+        setup_run(s, compress_portable, n, last, &r);
+        for (;;) {
+            uint32_t h[8];
+            memcpy(h, r.base, sizeof h);
+            compress_portable(h, r.vary);
+            if (r.trailer) compress_portable(h, r.trailer);
+            if (below_target(s, h)) {
+                *found = n;
+                return 1;
+            }
+            if (n == r.end) break;
+            n++;
+            increment(r.vary, r.last);
+        }
+        if (n == last) return 0;
+        n++;
+    }
+}
+
+#ifdef FASTPOW_X86
+SHANI_INLINE int shani_check(const Searcher *s, shani_state st) {
+    if (shani_word0(st) & s->mask[0]) return 0;
+    uint32_t h[8];
+    shani_store(st, h);
+    return below_target(s, h);
+}
+
+SHANI static int scan_shani(const Searcher *s, uint64_t first, uint64_t last, uint64_t *found) {
+    run_t r;
+    uint64_t n = first;
+    for (;;) {
+        setup_run(s, compress_shani, n, last, &r);
+        shani_state base = shani_load(r.base);
+        shani_block trailer;
+        if (r.trailer) trailer = shani_load_block(r.trailer);
+        /* Two nonces per step: n and n + 1. */
+        while (r.end - n >= 1) {
+            shani_block bx = shani_load_block(r.vary);
+            increment(r.vary, r.last);
+            shani_block by = shani_load_block(r.vary);
+            shani_state x = base, y = base;
+            shani_compress2(&x, bx, &y, by);
+            if (r.trailer) shani_compress2(&x, trailer, &y, trailer);
+            if (shani_check(s, x)) {
+                *found = n;
+                return 1;
+            }
+            if (shani_check(s, y)) {
+                *found = n + 1;
+                return 1;
+            }
+            n += 1;
+            if (n == r.end) goto run_done;
+            n += 1;
+            increment(r.vary, r.last);
+        }
+        {
+            /* One nonce left in the run. */
+            shani_state x = base;
+            shani_compress1(&x, shani_load_block(r.vary));
+            if (r.trailer) shani_compress1(&x, trailer);
+            if (shani_check(s, x)) {
+                *found = n;
+                return 1;
+            }
+        }
+    run_done:
+        if (n == last) return 0;
+        n++;
+    }
+}
+#endif
+
+static int searcher_scan_range(const Searcher *s, uint64_t first, uint64_t last,
+                               uint64_t *found) {
+#ifdef FASTPOW_X86
+    if (s->use_sha_ni) return scan_shani(s, first, last, found);
+#endif
+    return scan_portable(s, first, last, found);
+}
+
+static void searcher_digest(const Searcher *s, uint64_t n, uint8_t out[32]) {
+    compress_fn compress = compress_portable;
+#ifdef FASTPOW_X86
+    if (s->use_sha_ni) compress = compress_shani;
+#endif
+    run_t r;
+    setup_run(s, compress, n, n, &r);
+    uint32_t h[8];
+    memcpy(h, r.base, sizeof h);
+    compress(h, r.vary);
+    if (r.trailer) compress(h, r.trailer);
+    for (int i = 0; i < 8; i++) store_be32(out + 4 * i, h[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Python binding                                                      */
+/* ------------------------------------------------------------------ */
+
+static int searcher_init(Searcher *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"prefix", "difficulty", "backend", NULL};
+    Py_buffer prefix;
+    int difficulty, backend = BACKEND_AUTO;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*i|i", kwlist, &prefix, &difficulty, &backend))
+        return -1;
+    if (difficulty < 0 || difficulty > 256) {
+        PyBuffer_Release(&prefix);
+        PyErr_Format(PyExc_ValueError, "difficulty must be between 0 and 256, got %d", difficulty);
+        return -1;
+    }
+    if (backend == BACKEND_SHA_NI && !have_sha_ni) {
+        PyBuffer_Release(&prefix);
+        PyErr_SetString(PyExc_ValueError, "this CPU has no SHA extensions");
+        return -1;
+    }
+    if (backend < BACKEND_AUTO || backend > BACKEND_SHA_NI) {
+        PyBuffer_Release(&prefix);
+        PyErr_Format(PyExc_ValueError, "unknown backend %d", backend);
+        return -1;
+    }
+    self->use_sha_ni = backend == BACKEND_SHA_NI || (backend == BACKEND_AUTO && have_sha_ni);
+    compress_fn compress = compress_portable;
+#ifdef FASTPOW_X86
+    if (self->use_sha_ni) compress = compress_shani;
+#endif
+    const uint8_t *p = prefix.buf;
+    size_t len = (size_t)prefix.len;
+    memcpy(self->mid, H256, sizeof self->mid);
+    size_t full = len - len % 64;
+    Py_BEGIN_ALLOW_THREADS
+    for (size_t off = 0; off < full; off += 64) compress(self->mid, p + off);
+    Py_END_ALLOW_THREADS
+    self->rem_len = len - full;
+    memcpy(self->rem, p + full, self->rem_len);
+    self->prefix_len = (uint64_t)len;
+    self->difficulty = difficulty;
+    /* hash < 2^(256 - difficulty)  <=>  its top `difficulty` bits are zero */
+    for (int i = 0; i < 8; i++) {
+        int bits = difficulty - 32 * i;
+        if (bits <= 0)
+            self->mask[i] = 0;
+        else if (bits >= 32)
+            self->mask[i] = 0xffffffffu;
+        else
+            self->mask[i] = (uint32_t)(0xffffffffu << (32 - bits));
+    }
+    PyBuffer_Release(&prefix);
+    return 0;
+}
+
+static int parse_nonce(PyObject *obj, uint64_t *out) {
+    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (PyErr_ExceptionMatches(PyExc_OverflowError) || PyErr_ExceptionMatches(PyExc_TypeError)) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "nonces must be integers in [0, 2**64 - 1]");
+        }
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+PyDoc_STRVAR(scan_doc,
+             "scan(start, count) -> int | None\n\n"
+             "The smallest valid nonce in [start, start + count), or None. Releases the GIL.");
+
+static PyObject *searcher_scan(Searcher *self, PyObject *args) {
+    PyObject *start_obj, *count_obj;
+    uint64_t start, count, found = 0;
+    if (!PyArg_ParseTuple(args, "OO", &start_obj, &count_obj)) return NULL;
+    if (parse_nonce(start_obj, &start) < 0 || parse_nonce(count_obj, &count) < 0) return NULL;
+    if (count == 0) Py_RETURN_NONE;
+    if (count - 1 > UINT64_MAX - start) {
+        PyErr_SetString(PyExc_ValueError, "the range goes past 2**64 - 1");
+        return NULL;
+    }
+    int hit;
+    Py_BEGIN_ALLOW_THREADS
+    hit = searcher_scan_range(self, start, start + (count - 1), &found);
+    Py_END_ALLOW_THREADS
+    if (!hit) Py_RETURN_NONE;
+    return PyLong_FromUnsignedLongLong(found);
+}
+
+PyDoc_STRVAR(digest_doc, "digest(nonce) -> bytes\n\nsha256(prefix + str(nonce)), 32 bytes.");
+
+static PyObject *searcher_digest_py(Searcher *self, PyObject *arg) {
+    uint64_t n;
+    uint8_t out[32];
+    if (parse_nonce(arg, &n) < 0) return NULL;
+    searcher_digest(self, n, out);
+    return PyBytes_FromStringAndSize((const char *)out, 32);
+}
+
+static PyObject *searcher_get_sha_ni(Searcher *self, void *closure) {
+    (void)closure;
+    return PyBool_FromLong(self->use_sha_ni);
+}
+
+static PyObject *searcher_get_difficulty(Searcher *self, void *closure) {
+    (void)closure;
+    return PyLong_FromLong(self->difficulty);
+}
+
+static PyMethodDef searcher_methods[] = {
+    {"scan", (PyCFunction)searcher_scan, METH_VARARGS, scan_doc},
+    {"digest", (PyCFunction)searcher_digest_py, METH_O, digest_doc},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef searcher_getset[] = {
+    {"sha_ni", (getter)searcher_get_sha_ni, NULL, "True when this searcher uses SHA-NI", NULL},
+    {"difficulty", (getter)searcher_get_difficulty, NULL, "the difficulty it checks", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+PyDoc_STRVAR(searcher_doc,
+             "Searcher(prefix: bytes, difficulty: int, backend: int = 0)\n\n"
+             "Nonce search for sha256(prefix + str(nonce)) < 2**(256 - difficulty).\n"
+             "backend: 0 = best available, 1 = portable C, 2 = SHA-NI.");
+
+static PyType_Slot searcher_slots[] = {{Py_tp_init, searcher_init},
+                                       {Py_tp_new, PyType_GenericNew},
+                                       {Py_tp_methods, searcher_methods},
+                                       {Py_tp_getset, searcher_getset},
+                                       {Py_tp_doc, (void *)searcher_doc},
+                                       {0, NULL}};
+
+static PyType_Spec searcher_spec = {"tutorial_app._fastpow.Searcher", sizeof(Searcher), 0,
+                                    Py_TPFLAGS_DEFAULT, searcher_slots};
+
+static PyObject *has_sha_ni_py(PyObject *module, PyObject *unused) {
+    (void)module;
+    (void)unused;
+    return PyBool_FromLong(have_sha_ni);
+}
+
+static PyMethodDef module_methods[] = {
+    {"has_sha_ni", has_sha_ni_py, METH_NOARGS, "True when the CPU has the SHA extensions."},
+    {NULL, NULL, 0, NULL}};
+
+static int module_exec(PyObject *module) {
+    have_sha_ni = cpu_has_sha_ni();
+    PyObject *type = PyType_FromSpec(&searcher_spec);
+    if (type == NULL) return -1;
+    if (PyModule_AddObject(module, "Searcher", type) < 0) {
+        Py_DECREF(type);
+        return -1;
+    }
+    if (PyModule_AddIntConstant(module, "BACKEND_AUTO", BACKEND_AUTO) < 0 ||
+        PyModule_AddIntConstant(module, "BACKEND_PORTABLE", BACKEND_PORTABLE) < 0 ||
+        PyModule_AddIntConstant(module, "BACKEND_SHA_NI", BACKEND_SHA_NI) < 0)
+        return -1;
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {{Py_mod_exec, module_exec}, {0, NULL}};
+
+static struct PyModuleDef fastpow_module = {
+    PyModuleDef_HEAD_INIT, "tutorial_app._fastpow",
+    "Native nonce search for tutorial_app.pow (see _fastpow.c).", 0, module_methods,
+    module_slots, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__fastpow(void) { return PyModuleDef_Init(&fastpow_module); }
