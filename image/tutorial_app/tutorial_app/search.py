@@ -1,30 +1,407 @@
 """The provider's nonce search: the fastest available implementation.
 
-For now this is the pure-Python reference; the native search (issue 6)
-plugs in here behind the same two functions.
+Results are exactly those of the reference in `tutorial_app.pow`: the search
+returns the smallest valid nonce at or after `start` (whatever the number of
+workers), and every nonce the native code reports is re-checked with the
+reference before it is returned.
+
+The native extension `tutorial_app._fastpow` hashes the input's full blocks
+once and then one (sometimes two) SHA-256 compressions per nonce, with the
+SHA extensions when the CPU has them. It releases the GIL, so the nonce
+space is split between threads, one per usable core. The search runs in
+chunks of about `CHUNK_SECONDS`, so a stop request is honoured quickly.
+
+Without the extension (not built, or ``TUTORIAL_APP_NO_NATIVE=1`` in the
+environment at import) the reference loop is used, about 30 times slower.
 """
 
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Literal
 
 from tutorial_app import pow
 
+if TYPE_CHECKING:
+    from tutorial_app import _fastpow
+
+__all__ = [
+    "Backend",
+    "available_cpus",
+    "check_nonce",
+    "digest",
+    "find_proof",
+    "measure_hash_rate",
+    "native_available",
+    "sha_ni_available",
+]
+
+_log = logging.getLogger(__name__)
+
+Backend = Literal["auto", "sha_ni", "portable", "python"]
+
+#: Set to a non-empty value other than "0" to disable the native search (read at import).
+NO_NATIVE_ENV = "TUTORIAL_APP_NO_NATIVE"
+#: Each native call scans about this long, which bounds the reaction to a stop request.
+CHUNK_SECONDS = 0.01
+_FIRST_CHUNK = 1 << 14
+_MIN_CHUNK = 1 << 10
+_MAX_CHUNK = 1 << 26
+_POLL_SECONDS = 0.005
+_BENCHMARK_INPUT = "benchmark " * 8
+
+
+def _load_native() -> tuple[ModuleType | None, str]:
+    if os.environ.get(NO_NATIVE_ENV, "") not in ("", "0"):
+        return None, f"disabled by {NO_NATIVE_ENV}"
+    try:
+        from tutorial_app import _fastpow
+    except ImportError as error:
+        return None, f"not built ({error})"
+    return _fastpow, ""
+
+
+_native, _native_missing_reason = _load_native()
+_warned_slow = False
+_warn_lock = threading.Lock()
+
+
+def native_available() -> bool:
+    """True when the native search is loaded (and not disabled)."""
+    return _native is not None
+
+
+def sha_ni_available() -> bool:
+    """True when the native search runs on the CPU's SHA extensions."""
+    return _native is not None and bool(_native.has_sha_ni())
+
+
+def _warn_slow_once() -> None:
+    global _warned_slow
+    with _warn_lock:
+        if _warned_slow:
+            return
+        _warned_slow = True
+    _log.warning(
+        "native nonce search unavailable (%s): using the pure-Python reference, "
+        "which is about 30 times slower",
+        _native_missing_reason,
+    )
+
+
+# ---------------------------------------------------------------------------
+# CPUs
+
+
+def available_cpus() -> int:
+    """Cores this process may use: its CPU affinity, capped by a cgroup CPU quota."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, max(1, math.ceil(quota)))
+    return max(1, cpus)
+
+
+def _cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The container's CPU quota in cores (cgroup v2 or v1), or None when unlimited."""
+    v2, v1 = _own_cgroup_paths()
+    for directory in dict.fromkeys([root / v2.lstrip("/"), root]):
+        quota = _read_cpu_max(directory / "cpu.max")
+        if quota is not None:
+            return quota
+    for controller in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
+        base = root / controller
+        for directory in dict.fromkeys([base / v1.lstrip("/"), base]):
+            quota = _read_cfs(directory / "cpu.cfs_quota_us", directory / "cpu.cfs_period_us")
+            if quota is not None:
+                return quota
+    return None
+
+
+def _own_cgroup_paths() -> tuple[str, str]:
+    """This process's cgroup path for v2 and for the v1 cpu controller."""
+    v2 = v1 = "/"
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return v2, v1
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if parts[0] == "0" and parts[1] == "":
+            v2 = parts[2]
+        elif "cpu" in parts[1].split(","):
+            v1 = parts[2]
+    return v2, v1
+
+
+def _read_cpu_max(path: Path) -> float | None:
+    try:
+        fields = path.read_text().split()
+    except OSError:
+        return None
+    if len(fields) != 2 or fields[0] == "max":
+        return None
+    try:
+        quota, period = int(fields[0]), int(fields[1])
+    except ValueError:
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def _read_cfs(quota_path: Path, period_path: Path) -> float | None:
+    try:
+        quota = int(quota_path.read_text().strip())
+        period = int(period_path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+# ---------------------------------------------------------------------------
+# Single nonces
+
+
+def digest(input_data: str, nonce: int) -> bytes:
+    """``sha256((input_data + str(nonce)).encode())``, with the native hash when loaded."""
+    if _native is not None and 0 <= nonce <= pow.MAX_NONCE:
+        searcher = _native.Searcher(input_data.encode("utf-8"), 0)
+        result: bytes = searcher.digest(nonce)
+        return result
+    return pow.digest(input_data, nonce)
+
+
+def check_nonce(input_data: str, difficulty: int, nonce: int) -> bool:
+    """True when `nonce` is valid for `input_data` at `difficulty` (same as `pow.is_valid`)."""
+    return int.from_bytes(digest(input_data, nonce), "big") < pow.target(difficulty)
+
+
+# ---------------------------------------------------------------------------
+# Search
+
 
 def find_proof(
-    input_data: str, difficulty: int, should_stop: Callable[[], bool] = lambda: False
+    input_data: str,
+    difficulty: int,
+    should_stop: Callable[[], bool] = lambda: False,
+    *,
+    start: int = 0,
+    stop: int = pow.MAX_NONCE + 1,
+    workers: int | None = None,
+    backend: Backend = "auto",
 ) -> pow.Proof | None:
-    """Search from nonce 0 until a proof is found or `should_stop()` is true."""
-    return pow.search(input_data, difficulty, should_stop=should_stop)
+    """The smallest valid nonce in ``[start, stop)``, or None.
+
+    None means the range holds no valid nonce or `should_stop()` turned true
+    (it is polled every few milliseconds). `workers` defaults to
+    `available_cpus()`; the result does not depend on it. `backend` forces an
+    implementation ("python" is the reference loop) for tests and benchmarks.
+    """
+    proof, _ = _search(input_data, difficulty, should_stop, start, stop, workers, backend)
+    return proof
 
 
-def measure_hash_rate(seconds: float = 1.0) -> float:
-    """Hashes per second this process achieves for this work."""
-    input_data = "benchmark " * 8
+def measure_hash_rate(
+    seconds: float = 1.0, *, workers: int | None = None, backend: Backend = "auto"
+) -> float:
+    """Hashes per second this process achieves for this work, on all its cores."""
     deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    _, checked = _search(
+        _BENCHMARK_INPUT,
+        pow.MAX_DIFFICULTY,
+        lambda: time.perf_counter() >= deadline,
+        0,
+        pow.MAX_NONCE + 1,
+        workers,
+        backend,
+    )
+    return checked / (time.perf_counter() - started)
+
+
+def _search(
+    input_data: str,
+    difficulty: int,
+    should_stop: Callable[[], bool],
+    start: int,
+    stop: int,
+    workers: int | None,
+    backend: Backend,
+) -> tuple[pow.Proof | None, int]:
+    """The search behind `find_proof`; also returns how many nonces were checked."""
+    pow.check_difficulty(difficulty)
+    if not 0 <= start <= pow.MAX_NONCE + 1:
+        raise ValueError(f"start must be between 0 and {pow.MAX_NONCE + 1}, got {start}")
+    stop = min(stop, pow.MAX_NONCE + 1)
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if backend == "python" or (backend == "auto" and _native is None):
+        if backend == "auto":
+            _warn_slow_once()
+        return _search_reference(input_data, difficulty, should_stop, start, stop)
+    if _native is None:
+        raise ValueError(
+            f"backend {backend!r} needs the native extension ({_native_missing_reason})"
+        )
+    codes = {
+        "auto": _native.BACKEND_AUTO,
+        "portable": _native.BACKEND_PORTABLE,
+        "sha_ni": _native.BACKEND_SHA_NI,
+    }
+    if backend not in codes:
+        raise ValueError(f"unknown backend {backend!r}")
+    searcher = _native.Searcher(input_data.encode("utf-8"), difficulty, codes[backend])
+    count = available_cpus() if workers is None else workers
+    if count == 1:
+        found, checked = _scan_inline(searcher, should_stop, start, stop)
+    else:
+        found, checked = _scan_threads(searcher, should_stop, start, stop, count)
+    if found is None:
+        return None, checked
+    return _verified_proof(input_data, difficulty, found), checked
+
+
+def _search_reference(
+    input_data: str, difficulty: int, should_stop: Callable[[], bool], start: int, stop: int
+) -> tuple[pow.Proof | None, int]:
     checked = 0
-    start = time.perf_counter()
-    chunk = 20_000
-    while time.perf_counter() < deadline:
-        pow.search(input_data, pow.MAX_DIFFICULTY, start=checked, stop=checked + chunk)
-        checked += chunk
-    return checked / (time.perf_counter() - start)
+    chunk = 4096
+    nonce = start
+    while nonce < stop:
+        end = min(stop, nonce + chunk)
+        proof = pow.search(input_data, difficulty, nonce, end, should_stop, check_every=chunk)
+        if proof is not None:
+            return proof, checked + proof.nonce - nonce + 1
+        if should_stop():
+            return None, checked
+        checked += end - nonce
+        nonce = end
+    return None, checked
+
+
+def _verified_proof(input_data: str, difficulty: int, nonce: int) -> pow.Proof:
+    """The proof for a nonce the native code found, re-checked with the reference."""
+    hashed = pow.digest(input_data, nonce)
+    if int.from_bytes(hashed, "big") >= pow.target(difficulty):
+        raise RuntimeError(f"native search reported nonce {nonce}, which is not valid")
+    return pow.Proof(hashed.hex(), nonce)
+
+
+def _next_chunk(chunk: int, elapsed: float) -> int:
+    """Aim the next chunk at CHUNK_SECONDS, changing at most fourfold per step."""
+    wanted = chunk * 4 if elapsed <= 0 else int(chunk * CHUNK_SECONDS / elapsed)
+    wanted = max(chunk // 4, min(chunk * 4, wanted))
+    return max(_MIN_CHUNK, min(_MAX_CHUNK, wanted))
+
+
+def _scan_inline(
+    searcher: _fastpow.Searcher, should_stop: Callable[[], bool], start: int, stop: int
+) -> tuple[int | None, int]:
+    scan = searcher.scan
+    nonce, chunk, checked = start, _FIRST_CHUNK, 0
+    while nonce < stop:
+        if should_stop():
+            return None, checked
+        count = min(chunk, stop - nonce)
+        began = time.perf_counter()
+        found = scan(nonce, count)
+        if found is not None:
+            return found, checked + found - nonce + 1
+        checked += count
+        nonce += count
+        chunk = _next_chunk(chunk, time.perf_counter() - began)
+    return None, checked
+
+
+class _Shared:
+    """Work shared by the search threads: chunks are handed out in nonce order."""
+
+    def __init__(self, start: int, stop: int) -> None:
+        self.lock = threading.Lock()
+        self.next = start
+        self.stop = stop
+        self.best: int | None = None
+        self.checked = 0
+        self.cancelled = threading.Event()
+        self.error: BaseException | None = None
+
+    def claim(self, chunk: int) -> tuple[int, int] | None:
+        with self.lock:
+            # Once a proof is found no new chunk is claimed: every unclaimed
+            # nonce is above it, and the chunks in flight (all below) finish,
+            # so the smallest proof over them is the smallest overall.
+            if self.cancelled.is_set() or self.best is not None or self.next >= self.stop:
+                return None
+            first = self.next
+            count = min(chunk, self.stop - first)
+            self.next += count
+            return first, count
+
+    def report(self, first: int, count: int, found: int | None) -> None:
+        with self.lock:
+            if found is None:
+                self.checked += count
+            else:
+                self.checked += found - first + 1
+                if self.best is None or found < self.best:
+                    self.best = found
+
+
+def _scan_threads(
+    searcher: _fastpow.Searcher,
+    should_stop: Callable[[], bool],
+    start: int,
+    stop: int,
+    workers: int,
+) -> tuple[int | None, int]:
+    scan = searcher.scan
+    shared = _Shared(start, stop)
+    finished = threading.Semaphore(0)
+
+    def work() -> None:
+        chunk = _FIRST_CHUNK
+        try:
+            while (claimed := shared.claim(chunk)) is not None:
+                first, count = claimed
+                began = time.perf_counter()
+                shared.report(first, count, scan(first, count))
+                chunk = _next_chunk(chunk, time.perf_counter() - began)
+        except BaseException as error:  # handed to the caller's thread
+            shared.error = error
+            shared.cancelled.set()
+        finally:
+            finished.release()
+
+    threads = [
+        threading.Thread(target=work, name=f"nonce-search-{i}", daemon=True) for i in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    running = workers
+    try:
+        while running:
+            if finished.acquire(timeout=_POLL_SECONDS):
+                running -= 1
+                continue
+            if not shared.cancelled.is_set() and should_stop():
+                shared.cancelled.set()
+    finally:
+        shared.cancelled.set()
+        for thread in threads:
+            thread.join()
+    if shared.error is not None:
+        raise shared.error
+    # Every claimed chunk was scanned to its end or to its first proof, so
+    # `best` is the smallest proof even when the search was stopped.
+    return shared.best, shared.checked

@@ -1,0 +1,22 @@
+"""Type stub for the native nonce search (`_fastpow.c`)."""
+
+from typing import Final
+
+BACKEND_AUTO: Final[int]
+BACKEND_PORTABLE: Final[int]
+BACKEND_SHA_NI: Final[int]
+
+def has_sha_ni() -> bool: ...
+
+class Searcher:
+    """Nonce search for ``sha256(prefix + str(nonce)) < 2 ** (256 - difficulty)``."""
+
+    def __init__(self, prefix: bytes, difficulty: int, backend: int = ...) -> None: ...
+    @property
+    def sha_ni(self) -> bool: ...
+    @property
+    def difficulty(self) -> int: ...
+    def scan(self, start: int, count: int, /) -> int | None:
+        """The smallest valid nonce in ``[start, start + count)``; releases the GIL."""
+    def digest(self, nonce: int, /) -> bytes:
+        """``sha256(prefix + str(nonce))``, 32 bytes."""
