@@ -1,0 +1,201 @@
+"""The requestor's use cases: lock, load, plan a move, do its file work, commit.
+
+File work that a reply promises (an input zip, a result copied to
+`task_outputs`, a result removed) happens before the move is journaled,
+and the journal is fsync'd before the reply, so a crash at any instant
+leaves a state the node can continue from. Bad input raises ValueError
+before anything on disk changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import secrets
+from pathlib import Path
+
+from golem_task_api import envs
+from golem_task_api.dirutils import RequestorTaskDir
+from golem_task_api.enums import VerifyResult
+from golem_task_api.structs import Subtask, Task
+
+from tutorial_app import params, state, store, verdict, version, zips
+from tutorial_app.state import TaskState
+
+logger = logging.getLogger(__name__)
+
+#: Base memory for a provider process, plus room for a few copies of the input.
+BASE_MEMORY_MIB = 64.0
+
+
+def input_zip_name(subtask_id: str) -> str:
+    return f"{subtask_id}.zip"
+
+
+async def create_task(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir, max_subtasks_count: int, raw: object
+) -> Task:
+    async with tasks.locked(task_dir):
+        if await tasks.load(task_dir) is not None:
+            raise ValueError(f"task {task_dir.name!r} was already created; CreateTask comes once")
+        task_params = params.parse_task_params(raw, max_subtasks_count)
+        text = await asyncio.to_thread(_read_input, task_dir, task_params.resources)
+        salts = [secrets.token_hex(16) for _ in range(task_params.subtasks_count)]
+        await tasks.create(task_dir, state.new_task(text, task_params.difficulty, salts))
+    logger.info(
+        "created task %s: %d parts at difficulty %d",
+        task_dir.name,
+        len(salts),
+        task_params.difficulty,
+    )
+    input_mib = len(text.encode("utf-8")) / zips.MIB
+    return envs.create_docker_cpu_task(
+        version.IMAGE_NAME,
+        version.IMAGE_TAG,
+        min_memory_mib=BASE_MEMORY_MIB + math.ceil(3 * input_mib),
+    )
+
+
+async def next_subtask(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir, subtask_id: str, node: str
+) -> Subtask | None:
+    params.check_subtask_id(subtask_id)
+    async with tasks.locked(task_dir):
+        task = await _load(tasks, task_dir)
+        event = state.plan_assign(task, subtask_id, node)
+        if event is None:
+            return None
+        name = input_zip_name(subtask_id)
+        data = task.part_input(event["part"])
+        path = task_dir.subtask_inputs_dir / name
+        await asyncio.to_thread(zips.write_zip, path, zips.INPUT_MEMBER, data)
+        await tasks.commit(task_dir, [event])
+        difficulty = task.difficulty
+    subtask_params = params.SubtaskParams(difficulty, name)
+    return Subtask(params=subtask_params.to_json(), resources=[name])
+
+
+async def verify(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir, subtask_id: str
+) -> tuple[VerifyResult, str]:
+    params.check_subtask_id(subtask_id)
+    async with tasks.locked(task_dir):
+        task = await _load(tasks, task_dir)
+        state.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
+        part = task.subtask(subtask_id).part
+        name = input_zip_name(subtask_id)
+        result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
+        found = await asyncio.to_thread(
+            verdict.judge, result_zip, task.part_input(part), task.difficulty
+        )
+        if found.ok:
+            await asyncio.to_thread(_copy_result, result_zip, task_dir.task_outputs_dir / name)
+        await tasks.commit(task_dir, state.plan_verdict(task, subtask_id, found.ok, found.reason))
+    logger.info("subtask %s: %s (%s)", subtask_id, "accepted" if found.ok else "rejected", found)
+    result = VerifyResult.SUCCESS if found.ok else VerifyResult.FAILURE
+    return result, found.reason
+
+
+async def discard_subtasks(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir, subtask_ids: list[str]
+) -> list[str]:
+    async with tasks.locked(task_dir):
+        task = await _load(tasks, task_dir)
+        events = state.plan_discard(task, list(subtask_ids))
+        discarded = [str(event["subtask_id"]) for event in events]
+        outputs = [task_dir.task_outputs_dir / input_zip_name(sid) for sid in discarded]
+        await asyncio.to_thread(_remove_files, outputs)
+        await tasks.commit(task_dir, events)
+    return discarded
+
+
+async def abort_subtask(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir, subtask_id: str
+) -> None:
+    params.check_subtask_id(subtask_id)
+    async with tasks.locked(task_dir):
+        task = await _load(tasks, task_dir)
+        await tasks.commit(task_dir, [state.plan_abort_subtask(task, subtask_id)])
+
+
+async def abort_task(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> None:
+    async with tasks.locked(task_dir):
+        task = await _load(tasks, task_dir)
+        await tasks.commit(task_dir, [state.plan_abort_task(task)])
+    logger.info("aborted task %s", task_dir.name)
+
+
+async def has_pending_subtasks(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> bool:
+    async with tasks.locked(task_dir):
+        return bool((await _load(tasks, task_dir)).has_pending())
+
+
+def repair(task_dir: Path, task: TaskState) -> list[state.Event]:
+    """After a restart: rewrite any damaged input zip; resume cut-short verifications.
+
+    Runs once per task when its state is first loaded (blocking; in a thread).
+    """
+    inputs = RequestorTaskDir(task_dir).subtask_inputs_dir
+    for sid, sub in task.subtasks.items():
+        if sub.status not in (state.SubtaskStatus.IN_PROGRESS, state.SubtaskStatus.VERIFYING):
+            continue
+        path = inputs / input_zip_name(sid)
+        expected = task.part_input(sub.part)
+        try:
+            intact = zips.read_text_member(path, _input_limit(), "input") == expected
+        except ValueError:
+            intact = False
+        if not intact:
+            logger.warning("rewriting the damaged input zip of subtask %s", sid)
+            zips.write_zip(path, zips.INPUT_MEMBER, expected)
+    return state.recover_interrupted(task)
+
+
+async def _load(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> TaskState:
+    task = await tasks.load(task_dir)
+    if task is None:
+        raise ValueError(f"there is no task {task_dir.name!r}; call CreateTask first")
+    return task
+
+
+def _input_limit() -> int:
+    return zips.MAX_INPUT_BYTES + zips.MAX_SALT_BYTES
+
+
+def _read_input(task_dir: RequestorTaskDir, resources: list[str]) -> str:
+    """The first resource as text; every resource must be a regular file inside task_inputs."""
+    paths = [params.resolve_inside(task_dir.task_inputs_dir, n, "resource") for n in resources]
+    for name, path in zip(resources, paths, strict=True):
+        if not path.is_file():
+            raise ValueError(f"the resource {name!r} is not a file in task_inputs")
+    size = paths[0].stat().st_size
+    if size > zips.MAX_INPUT_BYTES:
+        raise ValueError(
+            f"the input {resources[0]!r} is {size} bytes; at most {zips.MAX_INPUT_BYTES} allowed"
+        )
+    with paths[0].open("rb") as handle:
+        data = handle.read(zips.MAX_INPUT_BYTES + 1)
+    if len(data) > zips.MAX_INPUT_BYTES:
+        raise ValueError(f"the input {resources[0]!r} is larger than {zips.MAX_INPUT_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"the input {resources[0]!r} must be UTF-8 text: {exc.reason} at byte {exc.start}"
+        ) from exc
+
+
+def _copy_result(source: Path, target: Path) -> None:
+    store.write_atomic(target, source.read_bytes())
+
+
+def _remove_files(paths: list[Path]) -> None:
+    removed = False
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed = True
+    if removed:
+        store.fsync_dir(paths[0].parent)

@@ -1,0 +1,29 @@
+"""Judging a provider's result: the only thing trusted is the claimed nonce.
+
+The hash is recomputed from the part's own input and difficulty, so a
+provider cannot pass off a result from another part or an easier target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tutorial_app import pow, zips
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str
+
+
+def judge(result_zip: Path, input_data: str, difficulty: int) -> Verdict:
+    """Read the result zip and check its proof; never raises for bad results."""
+    try:
+        text = zips.read_text_member(result_zip, zips.MAX_RESULT_BYTES, "result")
+        proof = pow.parse_result(text)
+        pow.check_proof(input_data, difficulty, proof)
+    except ValueError as exc:
+        return Verdict(False, str(exc))
+    return Verdict(True, f"nonce {proof.nonce} gives {proof.hash_hex}")

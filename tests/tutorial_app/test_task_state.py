@@ -1,0 +1,186 @@
+"""The pure state machine: legal moves, illegal moves, invariants under random play."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tutorial_app import state
+from tutorial_app.state import IllegalMove, PartStatus, SubtaskStatus, TaskState
+
+
+def make(parts: int = 3) -> TaskState:
+    return state.new_task("text", 4, [f"s{i}" for i in range(parts)])
+
+
+def run(task: TaskState, events: list[state.Event]) -> None:
+    for event in events:
+        task.apply(event)
+
+
+def assign(task: TaskState, sid: str) -> int:
+    event = state.plan_assign(task, sid, "node")
+    assert event is not None
+    task.apply(event)
+    return int(event["part"])
+
+
+def test_assign_verify_done() -> None:
+    task = make(2)
+    part = assign(task, "a")
+    assert task.parts[part].status is PartStatus.IN_PROGRESS
+    assert task.parts[part].subtask_id == "a"
+    run(task, state.plan_verdict(task, "a", True, "fine"))
+    assert task.parts[part].status is PartStatus.DONE
+    assert task.subtasks["a"].status is SubtaskStatus.DONE
+    assert task.has_pending()
+    assign(task, "b")
+    assert not task.has_pending()
+    assert state.plan_assign(task, "c", "node") is None
+
+
+def test_failed_verification_makes_part_pending_again() -> None:
+    task = make(1)
+    part = assign(task, "a")
+    run(task, state.plan_verdict(task, "a", False, "bad"))
+    assert task.parts[part].status is PartStatus.PENDING
+    assert task.subtasks["a"].status is SubtaskStatus.FAILED
+    assert task.subtasks["a"].reason == "bad"
+    assert assign(task, "b") == part
+
+
+def test_part_input_is_text_plus_salt() -> None:
+    task = make(2)
+    assert task.part_input(1) == "texts1"
+
+
+def test_reused_subtask_id_is_illegal() -> None:
+    task = make(2)
+    assign(task, "a")
+    with pytest.raises(IllegalMove, match="already used"):
+        state.plan_assign(task, "a", "node")
+
+
+def test_verify_unknown_or_done_is_illegal() -> None:
+    task = make(1)
+    with pytest.raises(IllegalMove, match="unknown subtask 'x'"):
+        state.plan_verdict(task, "x", True, "")
+    assign(task, "a")
+    run(task, state.plan_verdict(task, "a", True, ""))
+    with pytest.raises(IllegalMove, match="it is done, not in_progress"):
+        state.plan_verdict(task, "a", True, "")
+
+
+def test_discard_skips_unknown_and_duplicates() -> None:
+    task = make(2)
+    assign(task, "a")
+    run(task, state.plan_verdict(task, "a", True, ""))
+    events = state.plan_discard(task, ["zzz", "a", "a"])
+    assert [e["subtask_id"] for e in events] == ["a"]
+    run(task, events)
+    assert task.count(PartStatus.PENDING) == 2
+
+
+def test_abort_subtask_and_task() -> None:
+    task = make(3)
+    assign(task, "a")
+    assign(task, "b")
+    run(task, state.plan_verdict(task, "a", True, ""))
+    task.apply(state.plan_abort_subtask(task, "b"))
+    assert task.subtasks["b"].status is SubtaskStatus.ABORTED
+    with pytest.raises(IllegalMove, match="cannot abort"):
+        state.plan_abort_subtask(task, "b")
+    assign(task, "c")
+    task.apply(state.plan_abort_task(task))
+    assert not task.has_pending()
+    assert task.subtasks["c"].status is SubtaskStatus.ABORTED
+    assert task.count(PartStatus.DONE) == 1
+    assert task.count(PartStatus.ABORTED) == 2
+    assert state.plan_assign(task, "d", "node") is None
+
+
+def test_interrupted_verification_resumes_in_progress() -> None:
+    task = make(1)
+    assign(task, "a")
+    task.apply(state.plan_verdict(task, "a", True, "")[0])
+    assert task.parts[0].status is PartStatus.VERIFYING
+    run(task, state.recover_interrupted(task))
+    assert task.subtasks["a"].status is SubtaskStatus.IN_PROGRESS
+    run(task, state.plan_verdict(task, "a", True, ""))
+    assert task.is_finished()
+
+
+def test_unknown_event_and_illegal_apply() -> None:
+    task = make(1)
+    with pytest.raises(IllegalMove, match="unknown event type"):
+        task.apply({"type": "nope"})
+    with pytest.raises(IllegalMove, match="part 5 is not pending"):
+        task.apply({"type": "assigned", "subtask_id": "a", "part": 5})
+    with pytest.raises(ValueError, match="at least one part"):
+        state.new_task("x", 1, [])
+
+
+def check_invariants(task: TaskState, done_before: set[int], discarded: set[int]) -> None:
+    holders: dict[int, list[str]] = {}
+    for sid, sub in task.subtasks.items():
+        if sub.status in (SubtaskStatus.IN_PROGRESS, SubtaskStatus.VERIFYING):
+            holders.setdefault(sub.part, []).append(sid)
+    for index, part in enumerate(task.parts):
+        active = holders.get(index, [])
+        assert len(active) <= 1
+        if part.status in (PartStatus.IN_PROGRESS, PartStatus.VERIFYING):
+            assert active == [part.subtask_id]
+        elif part.status is PartStatus.DONE:
+            assert not active and part.subtask_id is not None
+            assert task.subtasks[part.subtask_id].status is SubtaskStatus.DONE
+        else:
+            assert not active and part.subtask_id is None
+        if index in done_before and index not in discarded:
+            assert part.status is PartStatus.DONE
+    pending = {i for i, p in enumerate(task.parts) if p.status is PartStatus.PENDING}
+    assert task.has_pending() == bool(pending)
+    if task.aborted:
+        assert not pending
+
+
+MOVES = st.lists(
+    st.tuples(
+        st.sampled_from(["assign", "pass", "fail", "discard", "abort_sub", "abort_task"]),
+        st.integers(0, 12),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(parts=st.integers(1, 5), moves=MOVES)
+def test_random_moves_keep_invariants(parts: int, moves: list[tuple[str, int]]) -> None:
+    task = make(parts)
+    replica = make(parts)
+    journal: list[state.Event] = []
+    done: set[int] = set()
+    for move, n in moves:
+        sid = f"s{n}"
+        discarded: set[int] = set()
+        try:
+            if move == "assign":
+                event = state.plan_assign(task, sid, "node")
+                events = [event] if event else []
+            elif move in ("pass", "fail"):
+                events = state.plan_verdict(task, sid, move == "pass", move)
+            elif move == "discard":
+                events = state.plan_discard(task, [sid])
+                discarded = {task.subtasks[sid].part for _ in events}
+            elif move == "abort_sub":
+                events = [state.plan_abort_subtask(task, sid)]
+            else:
+                events = [state.plan_abort_task(task)]
+        except IllegalMove:
+            continue
+        run(task, events)
+        journal.extend(events)
+        check_invariants(task, done, discarded)
+        done = {i for i, p in enumerate(task.parts) if p.status is PartStatus.DONE}
+    run(replica, journal)
+    assert replica.to_json() == task.to_json()
+    assert TaskState.from_json(task.to_json()).to_json() == task.to_json()
