@@ -5,10 +5,14 @@ while the names say which directory a function expects.
 """
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from golem_task_api import constants
 
-_PathBase = type(Path())
+if TYPE_CHECKING:
+    _PathBase = Path
+else:
+    _PathBase = type(Path())  # PosixPath or WindowsPath: `Path` itself cannot be subclassed
 
 
 class RequestorTaskDir(_PathBase):  # type: ignore[valid-type,misc]

@@ -7,6 +7,7 @@ with its message); anything else becomes INTERNAL.
 import abc
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
@@ -16,7 +17,7 @@ from golem_task_api.structs import Subtask, Task
 class RequestorAppHandler(abc.ABC):
     @abc.abstractmethod
     async def create_task(
-        self, task_work_dir: RequestorTaskDir, max_subtasks_count: int, task_params: dict
+        self, task_work_dir: RequestorTaskDir, max_subtasks_count: int, task_params: dict[str, Any]
     ) -> Task: ...
 
     @abc.abstractmethod
@@ -50,7 +51,7 @@ class RequestorAppHandler(abc.ABC):
 class ProviderAppHandler(abc.ABC):
     @abc.abstractmethod
     async def compute(
-        self, task_work_dir: ProviderTaskDir, subtask_id: str, subtask_params: dict
+        self, task_work_dir: ProviderTaskDir, subtask_id: str, subtask_params: dict[str, Any]
     ) -> Path:
         """Return the result file's path, relative to `task_work_dir`."""
 

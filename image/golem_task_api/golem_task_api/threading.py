@@ -2,11 +2,13 @@
 
 Python threads cannot be killed, so cancellation is cooperative: the
 blocking function polls `Executor.is_shutting_down()` and returns early.
-The state is process-wide because one app process serves one role.
+Workers are daemon threads, so a function that never looks does not keep
+the process alive after the server has stopped. The state is process-wide
+because one app process serves one role.
 """
 
 import asyncio
-import functools
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -15,14 +17,38 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def _settle(future: "asyncio.Future[T]", result: T | None, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
+
+
 class Executor:
     _shutdown = threading.Event()
 
     @classmethod
     async def run(cls, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run `fn` in the default thread pool and await its result."""
+        """Run `fn` in a daemon worker thread and await its result."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+        future: asyncio.Future[T] = loop.create_future()
+
+        def work() -> None:
+            result: T | None = None
+            error: BaseException | None = None
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                error = exc
+            # The loop may be gone if the server stopped without waiting for us.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, result, error)
+
+        name = f"executor-{getattr(fn, '__name__', 'work')}"
+        threading.Thread(target=work, name=name, daemon=True).start()
+        return await future
 
     @classmethod
     def is_shutting_down(cls) -> bool:

@@ -1,0 +1,208 @@
+"""Node-side clients: start an app through a service and call it.
+
+`create` starts the service, then polls the standard health service until
+it answers SERVING (the app is ready) or `health_timeout` passes. Failed
+calls raise `grpc.aio.AioRpcError` unchanged.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any, Self
+
+import grpc
+from grpc_health.v1 import health_pb2
+
+from golem_task_api import tls
+from golem_task_api.enums import VerifyResult
+from golem_task_api.proto import golem_task_api_pb2 as pb
+from golem_task_api.rpcs import PROVIDER_SERVICE, REQUESTOR_SERVICE
+from golem_task_api.services.base import TaskApiService
+from golem_task_api.structs import Infrastructure, Subtask, Task
+
+logger = logging.getLogger(__name__)
+
+HEALTH_POLL_INTERVAL = 0.1
+HEALTH_CHECK_PATH = "/grpc.health.v1.Health/Check"
+#: The first connection attempts are refused while the app starts; without
+#: these grpcio backs off for a second or more before it tries again.
+_CHANNEL_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.initial_reconnect_backoff_ms", 50),
+    ("grpc.min_reconnect_backoff_ms", 50),
+    ("grpc.max_reconnect_backoff_ms", 500),
+]
+
+
+class AppNotReadyError(TimeoutError):
+    """The app did not report SERVING in time (or exited first)."""
+
+
+def _serialize(message: Any) -> bytes:
+    data: bytes = message.SerializeToString()
+    return data
+
+
+def open_channel(work_dir: Path, host: str, port: int) -> grpc.aio.Channel:
+    """A channel using mutual TLS when the work dir holds the files, else plaintext."""
+    target = f"{host}:{port}"
+    client_tls = tls.client_tls(work_dir)
+    if client_tls is None:
+        return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS)
+    options = [*_CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", client_tls.target_name)]
+    return grpc.aio.secure_channel(target, client_tls.credentials, options=options)
+
+
+async def wait_for_serving(
+    channel: grpc.aio.Channel, service: TaskApiService, timeout: float
+) -> None:
+    """Poll health `Check("")` about every 0.1 s until SERVING."""
+    check = channel.unary_unary(
+        HEALTH_CHECK_PATH,
+        request_serializer=_serialize,
+        response_deserializer=health_pb2.HealthCheckResponse.FromString,
+    )
+    deadline = time.monotonic() + timeout
+    last_problem = "no answer"
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AppNotReadyError(f"the app was not SERVING within {timeout} s ({last_problem})")
+        if not service.running():
+            raise AppNotReadyError("the app exited before it was SERVING")
+        try:
+            reply = await check(
+                health_pb2.HealthCheckRequest(service=""), timeout=min(1.0, remaining)
+            )
+        except grpc.aio.AioRpcError as exc:
+            last_problem = f"{exc.code().name}: {exc.details()}"
+        else:
+            if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                return
+            last_problem = f"status {reply.status}"
+        await asyncio.sleep(HEALTH_POLL_INTERVAL)
+
+
+class _AppClient:
+    SERVICE = ""
+    ROLE = ""
+
+    def __init__(self, service: TaskApiService, channel: grpc.aio.Channel) -> None:
+        self.service = service
+        self._channel = channel
+
+    @classmethod
+    async def create(
+        cls, service: TaskApiService, port: int, *, health_timeout: float = 15.0
+    ) -> Self:
+        """Start the app in `service` on `port` and wait until it is ready."""
+        host, real_port = await service.start([cls.ROLE, str(port)], port)
+        channel = open_channel(service.work_dir, host, real_port)
+        try:
+            await wait_for_serving(channel, service, health_timeout)
+        except BaseException:
+            await channel.close(None)
+            await service.stop()
+            raise
+        return cls(service, channel)
+
+    async def _call(self, method: str, request: Any, reply_type: Any) -> Any:
+        call = self._channel.unary_unary(
+            f"/{self.SERVICE}/{method}",
+            request_serializer=_serialize,
+            response_deserializer=reply_type.FromString,
+        )
+        return await call(request)
+
+    async def run_benchmark(self) -> float:
+        reply = await self._call("RunBenchmark", pb.RunBenchmarkRequest(), pb.RunBenchmarkReply)
+        return float(reply.score)
+
+    async def shutdown(self, timeout: float = 5.0) -> None:
+        """Ask the app to stop, give it `timeout` seconds, then stop the service."""
+        try:
+            if self.service.running():
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await asyncio.wait_for(
+                        self._call("Shutdown", pb.ShutdownRequest(), pb.ShutdownReply), timeout
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await self.service.wait_until_shutdown_complete(timeout)
+        finally:
+            await self._channel.close(None)
+            await self.service.stop()
+
+
+class RequestorAppClient(_AppClient):
+    SERVICE = REQUESTOR_SERVICE
+    ROLE = "requestor"
+
+    async def create_task(
+        self, task_id: str, max_subtasks_count: int, task_params: dict[str, Any]
+    ) -> Task:
+        request = pb.CreateTaskRequest(
+            task_id=task_id,
+            max_subtasks_count=max_subtasks_count,
+            task_params_json=json.dumps(task_params),
+        )
+        reply = await self._call("CreateTask", request, pb.CreateTaskReply)
+        return Task(
+            env_id=reply.env_id,
+            prerequisites=json.loads(reply.prerequisites_json or "null"),
+            inf_requirements=Infrastructure(min_memory_mib=reply.inf_requirements.min_memory_mib),
+        )
+
+    async def next_subtask(
+        self, task_id: str, subtask_id: str, opaque_node_id: str = ""
+    ) -> Subtask | None:
+        request = pb.NextSubtaskRequest(
+            task_id=task_id, subtask_id=subtask_id, opaque_node_id=opaque_node_id
+        )
+        reply = await self._call("NextSubtask", request, pb.NextSubtaskReply)
+        if not reply.HasField("subtask"):
+            return None
+        return Subtask(
+            params=json.loads(reply.subtask.subtask_params_json),
+            resources=list(reply.subtask.resources),
+        )
+
+    async def verify(self, task_id: str, subtask_id: str) -> tuple[VerifyResult, str]:
+        request = pb.VerifyRequest(task_id=task_id, subtask_id=subtask_id)
+        reply = await self._call("Verify", request, pb.VerifyReply)
+        return VerifyResult(reply.result), str(reply.reason)
+
+    async def discard_subtasks(self, task_id: str, subtask_ids: list[str]) -> list[str]:
+        request = pb.DiscardSubtasksRequest(task_id=task_id, subtask_ids=subtask_ids)
+        reply = await self._call("DiscardSubtasks", request, pb.DiscardSubtasksReply)
+        return list(reply.discarded_subtask_ids)
+
+    async def has_pending_subtasks(self, task_id: str) -> bool:
+        request = pb.HasPendingSubtasksRequest(task_id=task_id)
+        reply = await self._call("HasPendingSubtasks", request, pb.HasPendingSubtasksReply)
+        return bool(reply.has_pending_subtasks)
+
+    async def abort_task(self, task_id: str) -> None:
+        await self._call("AbortTask", pb.AbortTaskRequest(task_id=task_id), pb.AbortTaskReply)
+
+    async def abort_subtask(self, task_id: str, subtask_id: str) -> None:
+        request = pb.AbortSubtaskRequest(task_id=task_id, subtask_id=subtask_id)
+        await self._call("AbortSubtask", request, pb.AbortSubtaskReply)
+
+
+class ProviderAppClient(_AppClient):
+    """One per Compute / RunBenchmark: the app exits after answering."""
+
+    SERVICE = PROVIDER_SERVICE
+    ROLE = "provider"
+
+    async def compute(self, task_id: str, subtask_id: str, subtask_params: dict[str, Any]) -> Path:
+        """The result file's path, relative to the provider task dir."""
+        request = pb.ComputeRequest(
+            task_id=task_id,
+            subtask_id=subtask_id,
+            subtask_params_json=json.dumps(subtask_params),
+        )
+        reply = await self._call("Compute", request, pb.ComputeReply)
+        return Path(reply.output_filepath)

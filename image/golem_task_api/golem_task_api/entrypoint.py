@@ -1,0 +1,91 @@
+"""The app's entry point: `requestor PORT` or `provider PORT`.
+
+Apps call `await main(work_dir, argv, requestor_handler=..., ...)`. A bad
+command line is a one-line usage message and exit status 2, never a
+traceback; SIGTERM and SIGINT stop the server gracefully.
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from golem_task_api import logs
+from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
+from golem_task_api.server import Role, serve
+from golem_task_api.threading import Executor
+
+logger = logging.getLogger(__name__)
+
+USAGE = "usage: {requestor|provider} PORT"
+USAGE_EXIT_CODE = 2
+
+
+def usage_error(message: str) -> SystemExit:
+    """Print one line on stderr; the caller raises the returned SystemExit."""
+    print(f"error: {message}; {USAGE}", file=sys.stderr)
+    return SystemExit(USAGE_EXIT_CODE)
+
+
+def parse_argv(argv: list[str]) -> tuple[Role, int]:
+    if len(argv) != 2:
+        raise usage_error(f"expected 2 arguments, got {len(argv)}")
+    role_name, port_text = argv
+    try:
+        role = Role(role_name)
+    except ValueError:
+        raise usage_error(f"unknown role {role_name!r}") from None
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise usage_error(f"port must be a number, not {port_text!r}") from None
+    if not 0 < port < 65536:
+        raise usage_error(f"port {port} is out of range")
+    return role, port
+
+
+def split_work_dir(argv: list[str], default: Path) -> tuple[Path, list[str]]:
+    """Take `--work-dir DIR` (as `ProcessTaskApiService` appends it) out of `argv`."""
+    rest = list(argv)
+    work_dir = default
+    if "--work-dir" in rest:
+        index = rest.index("--work-dir")
+        if index + 1 >= len(rest):
+            raise usage_error("--work-dir needs a directory")
+        work_dir = Path(rest[index + 1])
+        del rest[index : index + 2]
+    return work_dir, rest
+
+
+def _install_signal_handlers(lifecycle: AppLifecycleHandler) -> None:
+    def stop() -> None:
+        logger.info("signal received, shutting down")
+        Executor.request_shutdown()
+        lifecycle.request_shutdown()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop)
+
+
+async def main(
+    work_dir: Path,
+    argv: list[str],
+    requestor_handler: RequestorAppHandler | None = None,
+    provider_handler: ProviderAppHandler | None = None,
+    lifecycle_handler: AppLifecycleHandler | None = None,
+) -> None:
+    """Serve the role `argv` names until shutdown."""
+    logs.configure()
+    role, port = parse_argv(argv)
+    handler: RequestorAppHandler | ProviderAppHandler | None = (
+        requestor_handler if role is Role.REQUESTOR else provider_handler
+    )
+    if handler is None:
+        raise usage_error(f"this app has no {role.value} handler")
+    lifecycle = lifecycle_handler or AppLifecycleHandler()
+    _install_signal_handlers(lifecycle)
+    await serve(role, Path(work_dir), port, handler, lifecycle)

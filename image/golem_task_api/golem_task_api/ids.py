@@ -1,0 +1,28 @@
+"""Validation of task and subtask ids that arrive from the wire.
+
+Ids become directory names (`<work>/<task_id>/`,
+`subtask_outputs/<subtask_id>/`), so anything that could escape or confuse
+a path is refused before a handler sees it.
+"""
+
+MAX_ID_LENGTH = 128
+_FORBIDDEN_CHARS = ("/", "\\", "\0")
+_FORBIDDEN_IDS = (".", "..")
+
+
+def check_id(kind: str, value: str) -> str:
+    """Return `value` if it is a safe id; raise `ValueError` naming `kind` otherwise."""
+    if not value:
+        raise ValueError(f"{kind} must not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"{kind} is longer than {MAX_ID_LENGTH} characters")
+    if value in _FORBIDDEN_IDS:
+        raise ValueError(f"{kind} must not be {value!r}")
+    for char in _FORBIDDEN_CHARS:
+        if char in value:
+            raise ValueError(f"{kind} must not contain {char!r}")
+    return value
+
+
+def check_ids(kind: str, values: list[str]) -> list[str]:
+    return [check_id(kind, value) for value in values]

@@ -1,0 +1,25 @@
+"""Logging setup for app processes: stderr, level from `TASK_API_LOG_LEVEL`."""
+
+import logging
+import os
+import sys
+
+LOG_LEVEL_ENV = "TASK_API_LOG_LEVEL"
+DEFAULT_LEVEL = "WARNING"
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure() -> None:
+    """Send log records to stderr at the level the environment asks for.
+
+    An unknown level name falls back to WARNING rather than failing the app.
+    """
+    name = os.environ.get(LOG_LEVEL_ENV, DEFAULT_LEVEL).strip().upper()
+    level = logging.getLevelName(name)
+    if not isinstance(level, int):
+        level = logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,1 @@
+"""The protocol: `.proto` files and the Python code generated from them."""

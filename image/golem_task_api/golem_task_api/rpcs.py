@@ -1,0 +1,168 @@
+"""The rpc table: how each wire message becomes a handler call and back.
+
+Every entry is a small translation; validation of ids and JSON happens here
+so handlers only ever see safe ids and parsed objects. The server module
+turns the table into gRPC method handlers with one shared error mapping.
+"""
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
+from golem_task_api.enums import VerifyResult
+from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
+from golem_task_api.ids import check_id, check_ids
+from golem_task_api.proto import golem_task_api_pb2 as pb
+from golem_task_api.threading import Executor
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What an rpc translation may use besides its request."""
+
+    work_dir: Path
+    lifecycle: AppLifecycleHandler
+    handler: Any  # RequestorAppHandler or ProviderAppHandler, per service
+
+
+Call = Callable[[CallContext, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Rpc:
+    request_type: Any
+    call: Call
+    #: The provider answers one of these, then shuts itself down.
+    single_shot: bool = False
+
+
+def parse_json_object(kind: str, text: str) -> dict[str, Any]:
+    """Parse wire JSON that must be an object; readable `ValueError` otherwise."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{kind} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{kind} must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _requestor(ctx: CallContext) -> RequestorAppHandler:
+    handler: RequestorAppHandler = ctx.handler
+    return handler
+
+
+def _provider(ctx: CallContext) -> ProviderAppHandler:
+    handler: ProviderAppHandler = ctx.handler
+    return handler
+
+
+def _task_dir(ctx: CallContext, task_id: str) -> RequestorTaskDir:
+    return RequestorTaskDir(ctx.work_dir / check_id("task_id", task_id))
+
+
+async def _create_task(ctx: CallContext, request: Any) -> Any:
+    task_dir = _task_dir(ctx, request.task_id)
+    params = parse_json_object("task_params_json", request.task_params_json)
+    task = await _requestor(ctx).create_task(task_dir, request.max_subtasks_count, params)
+    return pb.CreateTaskReply(
+        env_id=task.env_id,
+        prerequisites_json=json.dumps(task.prerequisites),
+        inf_requirements=pb.Infrastructure(min_memory_mib=task.inf_requirements.min_memory_mib),
+    )
+
+
+async def _next_subtask(ctx: CallContext, request: Any) -> Any:
+    task_dir = _task_dir(ctx, request.task_id)
+    subtask_id = check_id("subtask_id", request.subtask_id)
+    subtask = await _requestor(ctx).next_subtask(task_dir, subtask_id, request.opaque_node_id)
+    if subtask is None:
+        return pb.NextSubtaskReply()
+    return pb.NextSubtaskReply(
+        subtask=pb.SubtaskReply(
+            subtask_params_json=json.dumps(subtask.params),
+            resources=list(subtask.resources),
+        )
+    )
+
+
+async def _verify(ctx: CallContext, request: Any) -> Any:
+    task_dir = _task_dir(ctx, request.task_id)
+    subtask_id = check_id("subtask_id", request.subtask_id)
+    result, reason = await _requestor(ctx).verify(task_dir, subtask_id)
+    return pb.VerifyReply(result=VerifyResult(result).name, reason=reason or "")
+
+
+async def _discard_subtasks(ctx: CallContext, request: Any) -> Any:
+    task_dir = _task_dir(ctx, request.task_id)
+    subtask_ids = check_ids("subtask_id", list(request.subtask_ids))
+    discarded = await _requestor(ctx).discard_subtasks(task_dir, subtask_ids)
+    return pb.DiscardSubtasksReply(discarded_subtask_ids=list(discarded))
+
+
+async def _has_pending_subtasks(ctx: CallContext, request: Any) -> Any:
+    task_dir = _task_dir(ctx, request.task_id)
+    pending = await _requestor(ctx).has_pending_subtasks(task_dir)
+    return pb.HasPendingSubtasksReply(has_pending_subtasks=bool(pending))
+
+
+async def _abort_task(ctx: CallContext, request: Any) -> Any:
+    await _requestor(ctx).abort_task(_task_dir(ctx, request.task_id))
+    return pb.AbortTaskReply()
+
+
+async def _abort_subtask(ctx: CallContext, request: Any) -> Any:
+    task_dir = _task_dir(ctx, request.task_id)
+    subtask_id = check_id("subtask_id", request.subtask_id)
+    await _requestor(ctx).abort_subtask(task_dir, subtask_id)
+    return pb.AbortSubtaskReply()
+
+
+async def _run_benchmark(ctx: CallContext, request: Any) -> Any:
+    handler: RequestorAppHandler | ProviderAppHandler = ctx.handler
+    score = await handler.run_benchmark(ctx.work_dir)
+    return pb.RunBenchmarkReply(score=float(score))
+
+
+async def _compute(ctx: CallContext, request: Any) -> Any:
+    check_id("task_id", request.task_id)
+    subtask_id = check_id("subtask_id", request.subtask_id)
+    params = parse_json_object("subtask_params_json", request.subtask_params_json)
+    task_dir = ProviderTaskDir(ctx.work_dir)
+    output = Path(await _provider(ctx).compute(task_dir, subtask_id, params))
+    if output.is_absolute() and output.is_relative_to(task_dir):
+        output = output.relative_to(task_dir)
+    return pb.ComputeReply(output_filepath=str(output))
+
+
+async def _shutdown(ctx: CallContext, request: Any) -> Any:
+    # Running work learns of it through the executor; the server stops once
+    # this reply has been sent (the serve loop waits for the lifecycle event).
+    Executor.request_shutdown()
+    ctx.lifecycle.request_shutdown()
+    return pb.ShutdownReply()
+
+
+REQUESTOR_SERVICE = "golem_task_api.RequestorApp"
+PROVIDER_SERVICE = "golem_task_api.ProviderApp"
+
+REQUESTOR_RPCS: dict[str, Rpc] = {
+    "CreateTask": Rpc(pb.CreateTaskRequest, _create_task),
+    "NextSubtask": Rpc(pb.NextSubtaskRequest, _next_subtask),
+    "Verify": Rpc(pb.VerifyRequest, _verify),
+    "DiscardSubtasks": Rpc(pb.DiscardSubtasksRequest, _discard_subtasks),
+    "RunBenchmark": Rpc(pb.RunBenchmarkRequest, _run_benchmark),
+    "HasPendingSubtasks": Rpc(pb.HasPendingSubtasksRequest, _has_pending_subtasks),
+    "AbortTask": Rpc(pb.AbortTaskRequest, _abort_task),
+    "AbortSubtask": Rpc(pb.AbortSubtaskRequest, _abort_subtask),
+    "Shutdown": Rpc(pb.ShutdownRequest, _shutdown),
+}
+
+PROVIDER_RPCS: dict[str, Rpc] = {
+    "Compute": Rpc(pb.ComputeRequest, _compute, single_shot=True),
+    "RunBenchmark": Rpc(pb.RunBenchmarkRequest, _run_benchmark, single_shot=True),
+    "Shutdown": Rpc(pb.ShutdownRequest, _shutdown),
+}

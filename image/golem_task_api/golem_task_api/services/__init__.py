@@ -1,0 +1,7 @@
+"""Ways of running an app for a node: a local process, or (later) Docker."""
+
+from golem_task_api.services.base import TaskApiService
+from golem_task_api.services.docker import DockerTaskApiService
+from golem_task_api.services.process import ProcessTaskApiService
+
+__all__ = ["DockerTaskApiService", "ProcessTaskApiService", "TaskApiService"]

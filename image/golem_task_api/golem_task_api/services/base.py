@@ -1,0 +1,28 @@
+"""What a node needs from whatever runs an app: start, stop, observe."""
+
+import abc
+from pathlib import Path
+
+
+class TaskApiService(abc.ABC):
+    """Runs one app server (one role) with `work_dir` as its work directory.
+
+    Clients read the TLS files from `work_dir` on the host side.
+    """
+
+    work_dir: Path
+
+    @abc.abstractmethod
+    async def start(self, command: list[str], port: int) -> tuple[str, int]:
+        """Start the app with `command` (`[role, port]`); return where to reach it."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Make sure the app is gone (idempotent)."""
+
+    @abc.abstractmethod
+    def running(self) -> bool: ...
+
+    @abc.abstractmethod
+    async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
+        """Wait for the app to exit on its own; `TimeoutError` if it does not."""
