@@ -1,0 +1,331 @@
+"""A local stand-in for a Golem node: one requestor, short-lived providers.
+
+`run_task` does for one task what a node does on the Golem network: it
+starts the requestor app, creates the task, hands subtasks to up to N
+providers at once (each a fresh provider process with its own work dir),
+moves files between them as the contract says, verifies, retries failed
+attempts, and shuts everything down, whether it finishes, fails or is
+interrupted (the coroutine is cancelled on Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from golem_task_api.client import ProviderAppClient, RequestorAppClient
+from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
+from golem_task_api.enums import VerifyResult
+from golem_task_api.network import files
+from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
+from golem_task_api.ports import free_port
+from golem_task_api.services import TaskApiService
+from golem_task_api.structs import Subtask
+
+logger = logging.getLogger(__name__)
+
+#: Builds the service that runs one app process with the given work dir.
+ServiceFactory = Callable[[Path], TaskApiService]
+#: Reads a verified result file and says how much work it represents.
+WorkMeter = Callable[[Path], float | None]
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    inputs: list[Path]
+    task_params: dict[str, Any]
+    subtasks: int
+    providers: int
+    make_service: ServiceFactory
+    out_dir: Path | None = None
+    tls: bool = True
+    #: Where the requestor's and providers' work dirs go; a temp dir if None.
+    work_root: Path | None = None
+    #: Keep the work dirs (always kept when `work_root` is given).
+    keep_work: bool = False
+    #: Failed attempts tolerated over the whole task before giving up.
+    max_retries: int = 3
+    subtask_timeout: float = 600.0
+    work_meter: WorkMeter | None = None
+    work_unit: str | None = None
+    work_label: str | None = None
+    task_id: str = field(default_factory=lambda: f"task-{uuid.uuid4().hex[:12]}")
+
+
+class _GiveUp(Exception):
+    pass
+
+
+@dataclass
+class _Attempt:
+    subtask_id: str
+    provider: str
+    verified: bool = False
+    reason: str = ""
+    work: float | None = None
+    seconds: float = 0.0
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return f"{exc.code().name}: {exc.details()}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+def _write_tls(work_dir: Path) -> None:
+    # Imported here: `cryptography` is only needed when TLS is on.
+    from golem_task_api.certs import write_tls_files
+
+    write_tls_files(work_dir)
+
+
+class LocalNetwork:
+    def __init__(self, config: NetworkConfig, observer: Observer | None = None) -> None:
+        self.config = config
+        self.observer: Observer = observer or NullObserver()
+        self.stats = Stats(subtasks=config.subtasks, work=0.0 if config.work_unit else None)
+        self.report = Report(
+            config.task_id, TaskStatus.RUNNING, self.stats, config.work_unit, config.work_label
+        )
+        self._keep = config.keep_work or config.work_root is not None
+        self._root = config.work_root
+        self._task_dir: RequestorTaskDir | None = None
+        self._requestor: RequestorAppClient | None = None
+        self._seq = 0
+
+    async def run(self) -> Report:
+        config, report = self.config, self.report
+        self._root = root = config.work_root or Path(tempfile.mkdtemp(prefix="golem-network-"))
+        try:
+            report.status = await self._run_requestor(report)
+        except asyncio.CancelledError:
+            report.status = TaskStatus.INTERRUPTED
+            report.error = "interrupted"
+            raise
+        except (_GiveUp, grpc.aio.AioRpcError, files.FileMoveError, OSError) as exc:
+            report.status, report.error = TaskStatus.FAILED, _describe(exc)
+        except Exception as exc:  # a bug: say so, with the traceback in the log
+            logger.error("the local network failed", exc_info=True)
+            report.status, report.error = TaskStatus.FAILED, f"internal error: {exc!r}"
+        finally:
+            self.stats.ended_at = time.monotonic()
+            if self._keep:
+                report.work_root = root
+                report.task_dir = self._task_dir
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+            self.observer.finished(report)
+        return report
+
+    async def _run_requestor(self, report: Report) -> TaskStatus:
+        assert self._root is not None
+        config = self.config
+        work_dir = self._root / "requestor"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        if config.tls:
+            await asyncio.to_thread(_write_tls, work_dir)
+        service = config.make_service(work_dir)
+        try:
+            self._requestor = await RequestorAppClient.create(service, free_port())
+        except BaseException:
+            await _stop_quietly(service)
+            raise
+        try:
+            return await self._run_task(report, RequestorDir(work_dir))
+        finally:
+            await _shutdown_quietly(self._requestor, service)
+
+    async def _run_task(self, report: Report, work_dir: RequestorDir) -> TaskStatus:
+        config, requestor = self.config, self._requestor
+        assert requestor is not None
+        task_id = config.task_id
+        self._task_dir = task_dir = work_dir.task_dir(task_id)
+        task_dir.prepare()
+        files.copy_inputs(config.inputs, task_dir.task_inputs_dir)
+        await requestor.create_task(task_id, config.subtasks, config.task_params)
+        self.stats.started_at = time.monotonic()
+        self.observer.task_created(task_id, self.stats)
+        try:
+            await self._schedule(task_id)
+        except _GiveUp:
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await requestor.abort_task(task_id)
+            raise
+        if self.stats.verified < config.subtasks:
+            raise _GiveUp(
+                f"the app has no more subtasks but only {self.stats.verified} of "
+                f"{config.subtasks} were verified"
+            )
+        if config.out_dir is not None:
+            report.outputs = files.copy_outputs(task_dir.task_outputs_dir, config.out_dir)
+            report.out_dir = config.out_dir
+        return TaskStatus.FINISHED
+
+    async def _schedule(self, task_id: str) -> None:
+        requestor = self._requestor
+        assert requestor is not None
+        free = [f"provider-{n}" for n in range(self.config.providers, 0, -1)]
+        running: dict[asyncio.Task[_Attempt], str] = {}
+        try:
+            while True:
+                while free and await requestor.has_pending_subtasks(task_id):
+                    self._seq += 1
+                    subtask_id = f"sub-{self._seq:04d}-{uuid.uuid4().hex[:6]}"
+                    provider = free.pop()
+                    subtask = await requestor.next_subtask(task_id, subtask_id, provider)
+                    if subtask is None:
+                        free.append(provider)
+                        break
+                    attempt = _Attempt(subtask_id, provider)
+                    job = asyncio.create_task(self._attempt(task_id, attempt, subtask))
+                    running[job] = provider
+                    self.stats.running = len(running)
+                    self.observer.subtask_started(subtask_id, provider)
+                if not running:
+                    return
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for job in done:
+                    free.append(running.pop(job))
+                    self.stats.running = len(running)
+                    self._record(job.result())
+        finally:
+            for job in running:
+                job.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+            self.stats.running = 0
+
+    def _record(self, attempt: _Attempt) -> None:
+        stats = self.stats
+        if attempt.verified:
+            stats.verified += 1
+            if attempt.work is not None and stats.work is not None:
+                stats.work += attempt.work
+            self.observer.subtask_verified(attempt.subtask_id, attempt.provider, attempt.seconds)
+            return
+        stats.failed_attempts += 1
+        will_retry = stats.failed_attempts <= self.config.max_retries
+        self.observer.subtask_failed(
+            attempt.subtask_id, attempt.provider, attempt.reason, will_retry
+        )
+        if not will_retry:
+            raise _GiveUp(
+                f"{stats.failed_attempts} failed attempts (limit {self.config.max_retries}); "
+                f"last: {attempt.reason}"
+            )
+        stats.retried += 1
+
+    async def _attempt(self, task_id: str, attempt: _Attempt, subtask: Subtask) -> _Attempt:
+        """Run one subtask on a fresh provider, deliver the result and verify it."""
+        requestor, task_dir, root = self._requestor, self._task_dir, self._root
+        assert requestor is not None and task_dir is not None and root is not None
+        started = time.monotonic()
+        sid = attempt.subtask_id
+        provider_dir = ProviderTaskDir(root / "providers" / sid)
+        try:
+            try:
+                provider_dir.prepare()
+                files.copy_resources(
+                    task_dir.subtask_inputs_dir, subtask.resources, provider_dir.subtask_inputs_dir
+                )
+                output = await asyncio.wait_for(
+                    self._compute(provider_dir, task_id, sid, subtask.params),
+                    self.config.subtask_timeout,
+                )
+                result = files.collect_result(
+                    provider_dir, output, task_dir.subtask_outputs_dir(sid)
+                )
+            except (grpc.aio.AioRpcError, files.FileMoveError, OSError, TimeoutError) as exc:
+                attempt.reason = f"provider: {_describe(exc)}"
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await requestor.abort_subtask(task_id, sid)
+                return attempt
+            finally:
+                if not self._keep:
+                    shutil.rmtree(provider_dir, ignore_errors=True)
+            if self.config.work_meter is not None:
+                attempt.work = _measure(self.config.work_meter, result)
+            try:
+                verdict, reason = await requestor.verify(task_id, sid)
+            except grpc.aio.AioRpcError as exc:
+                verdict, reason = VerifyResult.INCONCLUSIVE, f"Verify failed: {_describe(exc)}"
+            if verdict == VerifyResult.SUCCESS:
+                attempt.verified = True
+            elif verdict == VerifyResult.FAILURE:
+                attempt.reason = f"rejected: {reason}"  # the app put the work back
+            else:
+                attempt.reason = f"{VerifyResult(verdict).name.lower()}: {reason}"
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await requestor.discard_subtasks(task_id, [sid])
+            return attempt
+        finally:
+            attempt.seconds = time.monotonic() - started
+
+    async def _compute(
+        self, provider_dir: Path, task_id: str, subtask_id: str, params: dict[str, Any]
+    ) -> Path:
+        if self.config.tls:
+            await asyncio.to_thread(_write_tls, provider_dir)
+        service = self.config.make_service(provider_dir)
+        client: ProviderAppClient | None = None
+        try:
+            client = await ProviderAppClient.create(service, free_port())
+            return await client.compute(task_id, subtask_id, params)
+        except asyncio.CancelledError:
+            await _shutdown_quietly(client, service)  # interrupted: no waiting
+            raise
+        finally:
+            await _stop_provider(service, client)
+
+
+def _measure(meter: WorkMeter, result: Path) -> float | None:
+    try:
+        return meter(result)
+    except Exception:  # a meter must never fail a run
+        logger.debug("could not measure the work in %s", result, exc_info=True)
+        return None
+
+
+async def _stop_provider(service: TaskApiService, client: ProviderAppClient | None) -> None:
+    """A provider stops itself after one Compute; give it a moment, then make sure."""
+    if service.running():
+        with contextlib.suppress(Exception):
+            await service.wait_until_shutdown_complete(timeout=2.0)
+    await _shutdown_quietly(client, service)  # also closes the channel
+
+
+async def _shutdown_quietly(
+    client: RequestorAppClient | ProviderAppClient | None, service: TaskApiService
+) -> None:
+    try:
+        if client is not None:
+            await client.shutdown(timeout=3.0)
+    except Exception as exc:
+        logger.debug("polite shutdown failed: %s", exc)
+    await _stop_quietly(service)
+
+
+async def _stop_quietly(service: TaskApiService) -> None:
+    try:
+        if service.running():
+            await service.stop()
+    except Exception as exc:
+        logger.warning("could not stop an app process: %s", exc)
+
+
+async def run_task(config: NetworkConfig, observer: Observer | None = None) -> Report:
+    """Run one task to the end on the local network and report how it went."""
+    return await LocalNetwork(config, observer).run()
