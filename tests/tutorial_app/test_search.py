@@ -1,0 +1,218 @@
+"""The provider's search API: same results as the reference, on any number of cores.
+
+Tests that need the native extension are skipped without it, so the whole
+suite also runs with TUTORIAL_APP_NO_NATIVE=1 (the fallback path).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tutorial_app import pow, search
+
+VECTORS = Path("/work/shared/pow-vectors.json")
+needs_native = pytest.mark.skipif(not search.native_available(), reason="no native search")
+NATIVE_BACKENDS: list[search.Backend] = (
+    ["auto", "portable"] + (["sha_ni"] if search.sha_ni_available() else [])
+    if search.native_available()
+    else []
+)
+ALL_BACKENDS: list[search.Backend] = [*NATIVE_BACKENDS, "python"]
+EDGES = [10**k for k in range(1, 20)]
+
+
+def texts_up_to(max_bytes: int) -> st.SearchStrategy[str]:
+    def trim(text: str) -> str:
+        while len(text.encode("utf-8")) > max_bytes:
+            text = text[:-1]
+        return text
+
+    alphabet = st.one_of(st.characters(codec="ascii"), st.characters(codec="utf-8"))
+    return st.text(alphabet, max_size=max_bytes).map(trim)
+
+
+starts = st.one_of(
+    st.integers(0, 1000),
+    st.builds(lambda edge, back: max(0, edge - back), st.sampled_from(EDGES), st.integers(0, 200)),
+)
+
+
+@needs_native
+@settings(max_examples=80, deadline=None)
+@given(text=texts_up_to(300), start=starts, difficulty=st.integers(0, 16))
+def test_one_worker_returns_the_reference_smallest_nonce(
+    text: str, start: int, difficulty: int
+) -> None:
+    stop = start + (1 << 19)
+    expected = pow.search(text, difficulty, start, stop)
+    assert search.find_proof(text, difficulty, start=start, stop=stop, workers=1) == expected
+
+
+@needs_native
+@settings(max_examples=25, deadline=None)
+@given(text=texts_up_to(300), start=starts, difficulty=st.integers(8, 16))
+def test_many_workers_return_a_proof_the_reference_accepts(
+    text: str, start: int, difficulty: int
+) -> None:
+    proof = search.find_proof(text, difficulty, start=start, workers=3)
+    assert proof is not None
+    pow.check_proof(text, difficulty, proof)
+    # Chunks are handed out in order and all finish, so it is the smallest one too.
+    assert proof == search.find_proof(text, difficulty, start=start, workers=1)
+
+
+@needs_native
+def test_all_cores_search_verifies_with_the_reference() -> None:
+    text = "multi-core search\n"
+    proof = search.find_proof(text, 18, workers=search.available_cpus())
+    assert proof is not None
+    pow.check_proof(text, 18, proof)
+    assert proof == pow.search(text, 18, start=max(0, proof.nonce - 2000), stop=proof.nonce + 1)
+
+
+def load_vectors() -> list[dict[str, Any]]:
+    vectors: list[dict[str, Any]] = json.loads(VECTORS.read_text(encoding="utf-8"))["vectors"]
+    return vectors
+
+
+@pytest.mark.skipif(not VECTORS.exists(), reason="no shared vectors file")
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_shared_vectors(backend: search.Backend, workers: int) -> None:
+    for vector in load_vectors():
+        proof = search.find_proof(
+            vector["input"],
+            vector["difficulty"],
+            start=vector.get("start", 0),
+            workers=workers,
+            backend=backend,
+        )
+        assert proof == pow.Proof(vector["hash"], vector["smallest_nonce"]), vector["name"]
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_stop_request_ends_an_impossible_search_within_100_ms(
+    backend: search.Backend, workers: int
+) -> None:
+    requested = threading.Event()
+    requested_at: list[float] = []
+
+    def request_stop() -> None:
+        requested_at.append(time.perf_counter())
+        requested.set()
+
+    timer = threading.Timer(0.1, request_stop)
+    timer.start()
+    try:
+        proof = search.find_proof(
+            "never", pow.MAX_DIFFICULTY, requested.is_set, workers=workers, backend=backend
+        )
+        returned_at = time.perf_counter()
+    finally:
+        timer.cancel()
+    assert proof is None
+    assert returned_at - requested_at[0] < 0.1
+
+
+def test_stop_before_start_returns_at_once() -> None:
+    assert search.find_proof("x", pow.MAX_DIFFICULTY, lambda: True) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(text=texts_up_to(120), start=starts, difficulty=st.integers(0, 10))
+def test_fallback_finds_the_reference_proof(text: str, start: int, difficulty: int) -> None:
+    expected = pow.search(text, difficulty, start)
+    assert search.find_proof(text, difficulty, start=start, backend="python") == expected
+
+
+def test_fallback_is_used_and_logged_once_when_the_extension_is_disabled() -> None:
+    code = (
+        "import logging, sys\n"
+        "logging.basicConfig(stream=sys.stdout, format='%(levelname)s %(message)s')\n"
+        "from tutorial_app import search, pow\n"
+        "assert not search.native_available()\n"
+        "assert search.find_proof('Golem proof of work\\n', 12) == pow.search("
+        "'Golem proof of work\\n', 12)\n"
+        "assert search.find_proof('again', 8) == pow.search('again', 8)\n"
+        "assert search.measure_hash_rate(0.05) > 0\n"
+    )
+    env = {**os.environ, search.NO_NATIVE_ENV: "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stdout.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == 1, done.stdout
+    assert search.NO_NATIVE_ENV in warnings[0]
+
+
+@pytest.mark.parametrize("backend", NATIVE_BACKENDS)
+def test_forcing_a_backend_that_exists_works(backend: search.Backend) -> None:
+    assert search.find_proof("", 4, backend=backend) == pow.search("", 4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=texts_up_to(300),
+    nonce=st.one_of(st.integers(0, pow.MAX_NONCE), st.sampled_from(EDGES)),
+    difficulty=st.integers(0, 8),
+)
+def test_digest_and_check_nonce_match_the_reference(text: str, nonce: int, difficulty: int) -> None:
+    assert search.digest(text, nonce) == pow.digest(text, nonce)
+    assert search.check_nonce(text, difficulty, nonce) == pow.is_valid(text, difficulty, nonce)
+
+
+def test_digest_outside_the_nonce_range_uses_the_reference() -> None:
+    assert search.digest("x", 2**64) == pow.digest("x", 2**64)
+
+
+@pytest.mark.parametrize("backend", ALL_BACKENDS)
+def test_measure_hash_rate(backend: search.Backend) -> None:
+    assert search.measure_hash_rate(0.05, backend=backend) > 0
+
+
+def test_arguments_are_checked() -> None:
+    with pytest.raises(ValueError):
+        search.find_proof("x", 257)
+    with pytest.raises(ValueError):
+        search.find_proof("x", 1, start=-1)
+    with pytest.raises(ValueError):
+        search.find_proof("x", 1, workers=0)
+
+
+def test_search_ends_at_the_largest_nonce() -> None:
+    start = pow.MAX_NONCE - 50
+    assert search.find_proof("x", pow.MAX_DIFFICULTY, start=start) is None
+    assert search.find_proof("x", 1, start=start) == pow.search("x", 1, start=start)
+
+
+def test_available_cpus_is_positive_and_within_the_affinity() -> None:
+    assert 1 <= search.available_cpus() <= len(os.sched_getaffinity(0))
+
+
+def test_cgroup_v2_quota(tmp_path: Path) -> None:
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert search._cgroup_cpu_quota(tmp_path) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert search._cgroup_cpu_quota(tmp_path) is None
+
+
+def test_cgroup_v1_quota(tmp_path: Path) -> None:
+    cpu = tmp_path / "cpu"
+    cpu.mkdir()
+    (cpu / "cpu.cfs_quota_us").write_text("50000\n")
+    (cpu / "cpu.cfs_period_us").write_text("100000\n")
+    assert search._cgroup_cpu_quota(tmp_path) == 0.5
+    (cpu / "cpu.cfs_quota_us").write_text("-1\n")
+    assert search._cgroup_cpu_quota(tmp_path) is None
