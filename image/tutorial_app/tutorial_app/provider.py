@@ -1,0 +1,57 @@
+"""The provider's Task API handler: find a proof for one subtask.
+
+The input zip comes from a stranger's requestor, so it gets the same
+checks as a result zip. The search runs in a worker thread polling
+`Executor.is_shutting_down`, so a `Shutdown` stops it within milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from golem_task_api.dirutils import ProviderTaskDir
+from golem_task_api.handlers import ProviderAppHandler
+from golem_task_api.threading import Executor
+
+from tutorial_app import benchmark, params, search, zips
+
+logger = logging.getLogger(__name__)
+
+#: The requestor's input text plus a part's salt.
+MAX_PART_INPUT_BYTES = zips.MAX_INPUT_BYTES + zips.MAX_SALT_BYTES
+
+
+class ComputeInterrupted(RuntimeError):
+    """The search stopped before finding a proof (shutdown); there is no result."""
+
+
+class ProviderHandler(ProviderAppHandler):
+    async def compute(
+        self, task_work_dir: ProviderTaskDir, subtask_id: str, subtask_params: dict[str, Any]
+    ) -> Path:
+        params.check_subtask_id(subtask_id)
+        subtask = params.parse_subtask_params(subtask_params)
+        source = params.resolve_inside(
+            task_work_dir.subtask_inputs_dir, subtask.resource, "subtask resource"
+        )
+        input_data = await asyncio.to_thread(
+            zips.read_text_member, source, MAX_PART_INPUT_BYTES, "input"
+        )
+        logger.info("searching subtask %s at difficulty %d", subtask_id, subtask.difficulty)
+        proof = await Executor.run(
+            search.find_proof, input_data, subtask.difficulty, Executor.is_shutting_down
+        )
+        if proof is None:
+            raise ComputeInterrupted(f"the search for subtask {subtask_id} was interrupted")
+        result = Path(f"{subtask_id}.zip")
+        await asyncio.to_thread(
+            zips.write_zip, task_work_dir / result, zips.RESULT_MEMBER, proof.to_line()
+        )
+        logger.info("subtask %s: nonce %d", subtask_id, proof.nonce)
+        return result
+
+    async def run_benchmark(self, work_dir: Path) -> float:
+        return await benchmark.run_benchmark()
