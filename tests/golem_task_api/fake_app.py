@@ -10,6 +10,7 @@ failing calls so the tests can exercise shutdown and error paths.
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,9 @@ class FakeProvider(ProviderAppHandler):
         if "sleep" in subtask_params:
             outcome = await Executor.run(_slow_compute, float(subtask_params["sleep"]))
             (task_work_dir / "outcome.txt").write_text(outcome)
+        if "block" in subtask_params:
+            # Not cooperative: the process must still exit promptly on Shutdown.
+            await Executor.run(time.sleep, float(subtask_params["block"]))
         text = (task_work_dir.subtask_inputs_dir / subtask_params["input"]).read_text("utf-8")
         name = f"result-{subtask_id}.txt"
         verdict = subtask_params.get("verdict", "SUCCESS")

@@ -120,14 +120,16 @@ class _AppClient:
         reply = await self._call("RunBenchmark", pb.RunBenchmarkRequest(), pb.RunBenchmarkReply)
         return float(reply.score)
 
+    async def send_shutdown(self) -> None:
+        """Only the `Shutdown` rpc: the app replies, then stops by itself."""
+        await self._call("Shutdown", pb.ShutdownRequest(), pb.ShutdownReply)
+
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Ask the app to stop, give it `timeout` seconds, then stop the service."""
         try:
             if self.service.running():
-                with contextlib.suppress(grpc.aio.AioRpcError):
-                    await asyncio.wait_for(
-                        self._call("Shutdown", pb.ShutdownRequest(), pb.ShutdownReply), timeout
-                    )
+                with contextlib.suppress(grpc.aio.AioRpcError, TimeoutError):
+                    await asyncio.wait_for(self.send_shutdown(), timeout)
                 with contextlib.suppress(TimeoutError):
                     await self.service.wait_until_shutdown_complete(timeout)
         finally:

@@ -32,7 +32,7 @@ from golem_task_api.rpcs import (
 logger = logging.getLogger(__name__)
 
 #: How long in-flight rpcs may finish after shutdown begins before they are cancelled.
-STOP_GRACE_SECONDS = 1.0
+STOP_GRACE_SECONDS = 0.5
 #: No SO_REUSEPORT: two servers must never silently share a port.
 _SERVER_OPTIONS = [("grpc.so_reuseport", 0)]
 
