@@ -1,0 +1,31 @@
+"""The example files agree with the code: same image, valid task parameters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tutorial_app import params, version
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def test_app_definition_names_this_image() -> None:
+    definition = json.loads((EXAMPLES / "app_definition.json").read_text(encoding="utf-8"))
+    assert definition["requestor_prereq"] == {
+        "image": version.IMAGE_NAME,
+        "tag": version.IMAGE_TAG,
+    }
+    assert definition["version"] == version.VERSION
+    assert definition["requestor_env"] == "docker_cpu"
+    assert definition["market_strategy"] == "brass"
+    assert definition["max_benchmark_score"] > 0
+    for key in ("name", "description", "author", "license"):
+        assert definition[key]
+
+
+def test_example_task_params_are_valid() -> None:
+    task = json.loads((EXAMPLES / "task.json").read_text(encoding="utf-8"))
+    parsed = params.parse_task_params(task["app"], task["golem"]["max_subtasks"])
+    assert parsed.resources == ["input.txt"]
+    assert (EXAMPLES / "input.txt").read_text(encoding="utf-8").strip()
