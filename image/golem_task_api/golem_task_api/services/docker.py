@@ -75,6 +75,7 @@ class DockerTaskApiService(TaskApiService):
         self.name_prefix = name_prefix
         self.extra_args = list(extra_args)
         self.container_name: str | None = None
+        self.port: int | None = None
         self._process: asyncio.subprocess.Process | None = None
 
     @property
@@ -116,6 +117,7 @@ class DockerTaskApiService(TaskApiService):
             *args, stdin=asyncio.subprocess.DEVNULL, start_new_session=True
         )
         self.container_name = name
+        self.port = port
         _live_containers[name] = self.docker
         return self.host, port
 
