@@ -67,6 +67,10 @@ class _GiveUp(Exception):
     pass
 
 
+class ProviderCrashed(Exception):
+    """The provider process died before it answered."""
+
+
 @dataclass
 class _Attempt:
     subtask_id: str
@@ -81,7 +85,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, grpc.aio.AioRpcError):
         return f"{exc.code().name}: {exc.details()}"
     if isinstance(exc, TimeoutError):
-        return "timed out"
+        return str(exc) or "timed out"
     return str(exc) or type(exc).__name__
 
 
@@ -248,8 +252,14 @@ class LocalNetwork:
                 result = files.collect_result(
                     provider_dir, output, task_dir.subtask_outputs_dir(sid)
                 )
-            except (grpc.aio.AioRpcError, files.FileMoveError, OSError, TimeoutError) as exc:
-                attempt.reason = f"provider: {_describe(exc)}"
+            except (
+                grpc.aio.AioRpcError,
+                ProviderCrashed,
+                files.FileMoveError,
+                OSError,
+                TimeoutError,
+            ) as exc:
+                attempt.reason = _describe(exc)
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     await requestor.abort_subtask(task_id, sid)
                 return attempt
@@ -283,7 +293,16 @@ class LocalNetwork:
         client: ProviderAppClient | None = None
         try:
             client = await ProviderAppClient.create(service, free_port())
-            return await client.compute(task_id, subtask_id, params)
+            try:
+                return await client.compute(task_id, subtask_id, params)
+            except grpc.aio.AioRpcError as exc:
+                with contextlib.suppress(TimeoutError):
+                    await service.wait_until_shutdown_complete(timeout=0.5)
+                if service.running():
+                    raise
+                raise ProviderCrashed(
+                    f"the provider exited during Compute ({_describe(exc)})"
+                ) from exc
         except asyncio.CancelledError:
             await _shutdown_quietly(client, service)  # interrupted: no waiting
             raise

@@ -87,17 +87,17 @@ class RichProgress:
     def task_created(self, task_id: str, stats: Stats) -> None:
         self._stats = stats
         self.console.print(f"[bold]task[/] {task_id}: {stats.subtasks} subtasks", highlight=False)
-        self._progress = Progress(
+        columns: list[ProgressColumn | str] = [
             SpinnerColumn(),
             TextColumn("[bold]verified"),
             BarColumn(bar_width=24),
             MofNCompleteColumn(),
             _CountsColumn(stats),
-            _RateColumn(stats, self._work_unit),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=False,
-        )
+        ]
+        if self._work_unit is not None:
+            columns.append(_RateColumn(stats, self._work_unit))
+        columns.append(TimeElapsedColumn())
+        self._progress = Progress(*columns, console=self.console, transient=False)
         self._task = self._progress.add_task("subtasks", total=stats.subtasks)
         self._progress.start()
 
@@ -133,7 +133,7 @@ class RichProgress:
 
     def _print(self, markup: str) -> None:
         target = self._progress.console if self._progress is not None else self.console
-        target.print(markup, highlight=False)
+        target.print(markup, highlight=False, soft_wrap=True)
 
 
 _STATUS_STYLE = {

@@ -1,0 +1,108 @@
+"""Running the `run` and `status` commands as a user would: as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CRASHING_APP = HERE / "crashing_app.py"
+TUTORIAL_APP = [sys.executable, "-m", "tutorial_app.cli"]
+GOLEM_TASK_API = [sys.executable, "-m", "golem_task_api.cli"]
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.stdout)
+        return data
+
+
+def env() -> dict[str, str]:
+    environ = dict(os.environ)
+    environ.pop("TASK_API_LOG_LEVEL", None)
+    environ["COLUMNS"] = "120"
+    return environ
+
+
+def run(command: list[str], *args: str | Path, timeout: float = 90) -> Result:
+    done = subprocess.run(
+        [*command, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env(),
+        stdin=subprocess.DEVNULL,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def tutorial_app(*args: str | Path, timeout: float = 90) -> Result:
+    return run(TUTORIAL_APP, *args, timeout=timeout)
+
+
+def golem_task_api(*args: str | Path, timeout: float = 90) -> Result:
+    return run(GOLEM_TASK_API, *args, timeout=timeout)
+
+
+def descendants(root: int) -> set[int]:
+    """Pids of every live process below `root`, from /proc (no psutil)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        ppid = proc_ppid(int(entry.name))
+        if ppid is not None:
+            children.setdefault(ppid, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces; it ends at the last ')'.
+    return text[text.rindex(")") + 2 :].split()
+
+
+def proc_ppid(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None
+
+
+def alive(pid: int) -> bool:
+    """Running or sleeping: a zombie (exited, not yet reaped) does not count."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live pids whose command line contains `text` (e.g. a unique work root)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and alive(int(entry.name)):
+            pids.append(int(entry.name))
+    return pids

@@ -1,0 +1,156 @@
+"""The `run` commands end to end, as subprocesses, on the real app."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from network_helpers import CRASHING_APP, golem_task_api, processes_mentioning, tutorial_app
+
+from golem_task_api import tls
+
+TLS_FILES = set(tls.ALL_FILES)
+
+
+def _check_finished(data: dict, subtasks: int, out: Path) -> None:
+    assert data["status"] == "finished", data
+    assert data["ok"] is True
+    assert data["verified"] == subtasks == data["subtasks"]
+    outputs = sorted(out.iterdir())
+    assert len(outputs) == subtasks
+    assert sorted(Path(p).name for p in data["outputs"]) == [p.name for p in outputs]
+    for path in outputs:
+        with zipfile.ZipFile(path) as archive:
+            assert archive.namelist() == ["result.txt"]
+    assert data["work_unit"] == "hashes" and data["work"] >= subtasks
+
+
+@pytest.mark.parametrize("tls_on", [True, False], ids=["tls", "plaintext"])
+def test_run_finishes_and_copies_results(input_file: Path, tmp_path: Path, tls_on: bool) -> None:
+    out, root = tmp_path / "out", tmp_path / "work"
+    flags = [] if tls_on else ["--no-tls"]
+    result = tutorial_app(
+        "run", input_file, "--difficulty", "10", "--subtasks", "3", "--providers", "2",
+        "--out", out, "--work-root", root, "--json", *flags,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = result.json()
+    _check_finished(data, 3, out)
+    assert data["retried"] == 0 and data["failed_attempts"] == 0
+    requestor_files = {p.name for p in (root / "requestor").iterdir()}
+    assert (TLS_FILES <= requestor_files) is tls_on
+    assert not requestor_files & TLS_FILES or tls_on
+    # Every provider had its own work dir, holding its resources and (with TLS) certificates.
+    providers = sorted((root / "providers").iterdir())
+    assert len(providers) == 3
+    for provider in providers:
+        assert len(list((provider / "subtask_inputs").iterdir())) == 1
+        assert (TLS_FILES <= {p.name for p in provider.iterdir()}) is tls_on
+    task_dir = Path(data["task_dir"])
+    assert {p.name for p in (task_dir / "task_outputs").iterdir()} == {p.name for p in out.iterdir()}
+    assert processes_mentioning(str(root)) == []
+
+
+def test_run_shows_progress_and_summary(input_file: Path, tmp_path: Path) -> None:
+    result = tutorial_app(
+        "run", input_file, "--difficulty", "8", "--subtasks", "2", "--providers", "1",
+        "--out", tmp_path / "out", "--no-tls",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("verified (provider-1") == 2
+    for row in ("status", "finished", "verified", "2 / 2", "retried", "wall time", "hashes/s"):
+        assert row in result.stderr
+
+
+def test_quiet_prints_nothing(input_file: Path, tmp_path: Path) -> None:
+    result = tutorial_app(
+        "run", input_file, "--difficulty", "4", "--subtasks", "1", "--providers", "1",
+        "--out", tmp_path / "out", "--quiet", "--no-tls",
+    )  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_crashed_provider_is_retried(input_file: Path, tmp_path: Path) -> None:
+    """The generic command with a wrapper app whose first provider dies mid-compute."""
+    out, markers = tmp_path / "out", tmp_path / "markers"
+    app = f"python {CRASHING_APP} {markers} 1"
+    result = golem_task_api(
+        "run", "--app", app, "--input", input_file, "--params", '{"difficulty": 8}',
+        "--subtasks", "3", "--providers", "2", "--out", out, "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (markers / "crash-0").exists()
+    data = result.json()
+    assert data["status"] == "finished"
+    assert data["verified"] == 3
+    assert data["retried"] == 1 and data["failed_attempts"] == 1
+    assert len(list(out.iterdir())) == 3
+    assert "failed on provider-" in result.stderr and "handing it out again" in result.stderr
+
+
+def test_gives_up_after_the_retry_limit(input_file: Path, tmp_path: Path) -> None:
+    app = f"python {CRASHING_APP} {tmp_path / 'markers'} 5"
+    result = golem_task_api(
+        "run", "--app", app, "--input", input_file, "--params", '{"difficulty": 4}',
+        "--subtasks", "2", "--providers", "1", "--max-retries", "1", "--no-tls",
+        "--out", tmp_path / "out", "--json",
+    )  # fmt: skip
+    assert result.returncode == 1
+    data = result.json()
+    assert data["status"] == "failed" and data["ok"] is False
+    assert data["failed_attempts"] == 2 and "limit 1" in data["error"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_app_refusing_the_task_is_one_clear_error(input_file: Path, tmp_path: Path) -> None:
+    result = golem_task_api(
+        "run", "--app", "python -m tutorial_app.entrypoint", "--input", input_file,
+        "--params", '{"difficulty": 300}', "--out", tmp_path / "out", "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "INVALID_ARGUMENT" in result.stderr and "difficulty" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "{missing}"], "does not exist"),
+        (["run", "{input}", "--difficulty", "300"], "--difficulty must be between 0 and 256"),
+        (["run", "{input}", "--providers", "0"], "--providers must be at least 1"),
+        (["run", "{input}", "--subtasks", "0"], "--subtasks must be at least 1"),
+        (["run", "{input}", "--difficulty", "twenty"], "invalid int value"),
+        (["status", "{missing}"], "does not exist"),
+    ],
+)
+def test_bad_arguments_are_one_line(
+    input_file: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    values = {"input": input_file, "missing": tmp_path / "nope.txt"}
+    result = tutorial_app(*(arg.format(**values) for arg in args), "--json")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("tutorial-app") and "error:" in lines[0]
+    assert message in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--params", "[1]"], "--params must be a JSON object"),
+        (["--params", "{"], "--params is not valid JSON"),
+        (["--providers", "0"], "--providers must be at least 1"),
+    ],
+)
+def test_generic_bad_arguments_are_one_line(
+    input_file: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = golem_task_api("run", "--app", "python -m tutorial_app.entrypoint",
+                            "--input", input_file, *args)  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
