@@ -213,13 +213,21 @@ def find_proof(
 
 
 def measure_hash_rate(
-    seconds: float = 1.0, *, workers: int | None = None, backend: Backend = "auto"
+    seconds: float = 1.0,
+    *,
+    workers: int | None = None,
+    backend: Backend = "auto",
+    input_data: str = _BENCHMARK_INPUT,
 ) -> float:
-    """Hashes per second this process achieves for this work, on all its cores."""
+    """Hashes per second this process achieves for this work, on all its cores.
+
+    It runs `find_proof`'s search at difficulty 256 (so nothing is found)
+    for `seconds`, from nonce 0.
+    """
     deadline = time.perf_counter() + seconds
     started = time.perf_counter()
     _, checked = _search(
-        _BENCHMARK_INPUT,
+        input_data,
         pow.MAX_DIFFICULTY,
         lambda: time.perf_counter() >= deadline,
         0,
