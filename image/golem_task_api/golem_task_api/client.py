@@ -89,8 +89,12 @@ class _AppClient:
     SERVICE = ""
     ROLE = ""
 
-    def __init__(self, service: TaskApiService, channel: grpc.aio.Channel) -> None:
+    def __init__(
+        self, service: TaskApiService, channel: grpc.aio.Channel, host: str, port: int
+    ) -> None:
         self.service = service
+        self.host = host
+        self.port = port
         self._channel = channel
 
     @classmethod
@@ -106,7 +110,7 @@ class _AppClient:
             await channel.close(None)
             await service.stop()
             raise
-        return cls(service, channel)
+        return cls(service, channel, host, real_port)
 
     async def _call(self, method: str, request: Any, reply_type: Any) -> Any:
         call = self._channel.unary_unary(

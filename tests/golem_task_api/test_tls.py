@@ -1,0 +1,131 @@
+"""Mutual TLS when the work dir holds the files; plaintext otherwise."""
+
+import stat
+from pathlib import Path
+
+import grpc
+import pytest
+from conftest import start_requestor
+from fake_app import FakeRequestor
+from golem_task_api import tls
+from golem_task_api.certs import write_tls_files
+from golem_task_api.client import RequestorAppClient
+from golem_task_api.proto import golem_task_api_pb2 as pb
+from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
+from golem_task_api.testutils import ServiceFactory, TaskLifecycleUtil
+
+
+def address(client: RequestorAppClient) -> str:
+    return f"127.0.0.1:{client.port}"
+
+
+async def benchmark_with(target: str, credentials: grpc.ChannelCredentials | None) -> float:
+    options = [("grpc.ssl_target_name_override", "localhost")]
+    if credentials is None:
+        channel = grpc.aio.insecure_channel(target)
+    else:
+        channel = grpc.aio.secure_channel(target, credentials, options=options)
+    async with channel:
+        reply = await pb_grpc.RequestorAppStub(channel).RunBenchmark(
+            pb.RunBenchmarkRequest(), timeout=3.0
+        )
+        return float(reply.score)
+
+
+@pytest.fixture
+async def tls_requestor(tmp_path: Path) -> RequestorAppClient:
+    work_dir = tmp_path / "requestor"
+    write_tls_files(work_dir)
+    client = await start_requestor(work_dir, FakeRequestor())
+    yield client  # type: ignore[misc]
+    await client.shutdown()
+
+
+def test_tls_files(tmp_path: Path) -> None:
+    write_tls_files(tmp_path)
+    for name in tls.ALL_FILES:
+        mode = stat.S_IMODE((tmp_path / name).stat().st_mode)
+        assert mode == (0o600 if name.endswith("_key.pem") else 0o644), name
+    assert tls.certificate_name((tmp_path / tls.SERVER_CERT).read_bytes()) == "localhost"
+    assert tls.tls_enabled(tmp_path)
+    (tmp_path / tls.CLIENT_CERT).unlink()
+    assert not tls.tls_enabled(tmp_path)
+    assert tls.client_tls(tmp_path) is None
+
+
+async def test_client_with_the_right_certificate_works(tls_requestor: RequestorAppClient) -> None:
+    assert await tls_requestor.run_benchmark() == 123.5
+    work_dir = tls_requestor.service.work_dir
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=(work_dir / tls.SERVER_CERT).read_bytes(),
+        private_key=(work_dir / tls.CLIENT_KEY).read_bytes(),
+        certificate_chain=(work_dir / tls.CLIENT_CERT).read_bytes(),
+    )
+    assert await benchmark_with(address(tls_requestor), credentials) == 123.5
+
+
+async def test_client_without_certificate_is_refused(tls_requestor: RequestorAppClient) -> None:
+    work_dir = tls_requestor.service.work_dir
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=(work_dir / tls.SERVER_CERT).read_bytes()
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await benchmark_with(address(tls_requestor), credentials)
+    assert info.value.code() is grpc.StatusCode.UNAVAILABLE
+
+
+async def test_client_from_another_ca_is_refused(
+    tls_requestor: RequestorAppClient, tmp_path: Path
+) -> None:
+    work_dir = tls_requestor.service.work_dir
+    other = tmp_path / "other"
+    write_tls_files(other)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=(work_dir / tls.SERVER_CERT).read_bytes(),
+        private_key=(other / tls.CLIENT_KEY).read_bytes(),
+        certificate_chain=(other / tls.CLIENT_CERT).read_bytes(),
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await benchmark_with(address(tls_requestor), credentials)
+    assert info.value.code() is grpc.StatusCode.UNAVAILABLE
+
+
+async def test_plaintext_client_is_refused(tls_requestor: RequestorAppClient) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await benchmark_with(address(tls_requestor), None)
+    assert info.value.code() is grpc.StatusCode.UNAVAILABLE
+
+
+async def test_server_with_other_certificate_is_not_trusted(
+    tls_requestor: RequestorAppClient, tmp_path: Path
+) -> None:
+    work_dir = tls_requestor.service.work_dir
+    other = tmp_path / "other"
+    write_tls_files(other)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=(other / tls.SERVER_CERT).read_bytes(),
+        private_key=(work_dir / tls.CLIENT_KEY).read_bytes(),
+        certificate_chain=(work_dir / tls.CLIENT_CERT).read_bytes(),
+    )
+    with pytest.raises(grpc.aio.AioRpcError):
+        await benchmark_with(address(tls_requestor), credentials)
+
+
+@pytest.mark.parametrize("missing", tls.SERVER_SIDE_FILES)
+async def test_missing_file_means_plaintext(tmp_path: Path, missing: str) -> None:
+    work_dir = tmp_path / "requestor"
+    write_tls_files(work_dir)
+    (work_dir / missing).unlink()
+    client = await start_requestor(work_dir, FakeRequestor())
+    try:
+        assert await benchmark_with(address(client), None) == 123.5
+        assert await client.run_benchmark() == 123.5
+    finally:
+        await client.shutdown()
+
+
+async def test_whole_task_over_mutual_tls(tmp_path: Path, service_factory: ServiceFactory) -> None:
+    async with TaskLifecycleUtil(tmp_path, service_factory, use_tls=True) as util:
+        run = await util.run_task({"parts": 1})
+        assert len(run.verdicts) == 1
+        assert (util.requestor_work_dir / tls.SERVER_KEY).is_file()
