@@ -39,7 +39,7 @@ test: lint test-unit
 
 test-docker: $(STAMP)
 	scripts/docker-test-env
-	$(BIN)/pytest -m docker tests/docker $(PYTEST_ARGS)
+	TUTORIAL_APP_DOCKER_REQUIRED=1 $(BIN)/pytest -m docker tests/docker $(PYTEST_ARGS)
 
 proto: $(STAMP)
 	$(BIN)/python -m golem_task_api.proto.generate
