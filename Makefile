@@ -17,13 +17,15 @@ install: $(STAMP)
 
 $(STAMP): $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
-	$(BIN)/python -m pip install -q --no-build-isolation \
+	@# setuptools' deprecation banners say nothing about this project; keep them out.
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install -q --no-build-isolation \
 		-e image/golem_task_api -e image/tutorial_app
 	touch $(STAMP)
 
+# The main job on the bundled example: a fresh results/ each time.
 demo: $(STAMP)
+	rm -rf results/
 	$(BIN)/tutorial-app run examples/input.txt --difficulty 20 --subtasks 8 --providers 2 --out results/
 
 lint: $(STAMP)
