@@ -333,3 +333,22 @@ async def test_restart_rewrites_damaged_input_and_resumes_verification(
     deliver(task_dir, "a", solve(task_dir, "a"))
     result, _ = await commands.verify(restarted, task_dir, "a")
     assert result is VerifyResult.SUCCESS
+
+
+async def test_restart_makes_task_outputs_match_accepted_results(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir
+) -> None:
+    await created(tasks, task_dir)
+    for sid in ("a", "b"):
+        await commands.next_subtask(tasks, task_dir, sid, "n")
+        deliver(task_dir, sid, solve(task_dir, sid))
+    await commands.verify(tasks, task_dir, "a")
+    (task_dir.task_outputs_dir / "a.zip").write_bytes(b"")  # lost in a machine crash
+    (task_dir.task_outputs_dir / "b.zip").write_bytes(b"stray")  # copied, never journaled
+    restarted = store.TaskStore(repair=commands.repair)
+    assert await commands.has_pending_subtasks(restarted, task_dir) is True
+    assert [p.name for p in task_dir.task_outputs_dir.iterdir()] == ["a.zip"]
+    source = task_dir.subtask_outputs_dir("a") / "a.zip"
+    assert (task_dir.task_outputs_dir / "a.zip").read_bytes() == source.read_bytes()
+    result, _ = await commands.verify(restarted, task_dir, "b")
+    assert result is VerifyResult.SUCCESS

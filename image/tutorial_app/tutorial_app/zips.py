@@ -74,6 +74,6 @@ def zip_bytes(member: str, text: str) -> bytes:
     return buffer.getvalue()
 
 
-def write_zip(path: Path, member: str, text: str) -> None:
-    """Write a one-member zip atomically (a crash leaves no half-written zip)."""
-    write_atomic(path, zip_bytes(member, text))
+def write_zip(path: Path, member: str, text: str, *, durable: bool = True) -> None:
+    """Write a one-member zip atomically (a process crash leaves no half-written zip)."""
+    write_atomic(path, zip_bytes(member, text), durable=durable)
