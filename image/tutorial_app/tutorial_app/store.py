@@ -160,10 +160,12 @@ class TaskStore:
         """The task's state (None before CreateTask); call with the lock held."""
         entry = self._entry(task_dir)
         if entry.state is None:
-            entry.state, entry.journal_events = await asyncio.to_thread(read_task, task_dir)
-            if entry.state is not None and self._repair is not None:
-                events = await asyncio.to_thread(self._repair, task_dir, entry.state)
-                await self.commit(task_dir, events)
+            loaded, replayed = await asyncio.to_thread(read_task, task_dir)
+            events: list[Event] = []
+            if loaded is not None and self._repair is not None:
+                events = await asyncio.to_thread(self._repair, task_dir, loaded)
+            entry.state, entry.journal_events = loaded, replayed
+            await self.commit(task_dir, events)
         return entry.state
 
     async def create(self, task_dir: Path, state: TaskState) -> None:
@@ -179,12 +181,12 @@ class TaskStore:
         The events must have been planned against the current state, so
         applying them cannot fail half-way.
         """
+        if not events:
+            return
         entry = self._entry(task_dir)
         state = entry.state
         if state is None:
             raise RuntimeError(f"commit before load for {task_dir}")
-        if not events:
-            return
         numbered = [{**event, "seq": state.seq + i + 1} for i, event in enumerate(events)]
         lines = b"".join(
             json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n" for event in numbered
