@@ -1,5 +1,8 @@
 """Mutual TLS when the work dir holds the files; plaintext otherwise."""
 
+import asyncio
+import contextlib
+import ssl
 import stat
 from pathlib import Path
 
@@ -129,3 +132,20 @@ async def test_whole_task_over_mutual_tls(tmp_path: Path, service_factory: Servi
         run = await util.run_task({"parts": 1})
         assert len(run.verdicts) == 1
         assert (util.requestor_work_dir / tls.SERVER_KEY).is_file()
+
+
+async def test_python_ssl_client_gets_h2(tls_requestor: RequestorAppClient) -> None:
+    """An original-style client (Python `ssl`, no host name check) completes the handshake."""
+    work_dir = tls_requestor.service.work_dir
+    context = ssl.create_default_context(cafile=work_dir / tls.SERVER_CERT)
+    context.check_hostname = False
+    context.load_cert_chain(work_dir / tls.CLIENT_CERT, work_dir / tls.CLIENT_KEY)
+    context.set_alpn_protocols(["h2"])
+    _, writer = await asyncio.open_connection("127.0.0.1", tls_requestor.port, ssl=context)
+    try:
+        ssl_object = writer.get_extra_info("ssl_object")
+        assert ssl_object.selected_alpn_protocol() == "h2"
+    finally:
+        writer.close()
+        with contextlib.suppress(ssl.SSLError, ConnectionError):
+            await writer.wait_closed()  # the server's HTTP/2 preface races our close

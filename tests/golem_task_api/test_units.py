@@ -37,7 +37,10 @@ def test_logs_configure(monkeypatch: pytest.MonkeyPatch, value: str | None, leve
         monkeypatch.setenv(logs.LOG_LEVEL_ENV, value)
     try:
         logs.configure()
+        logs.configure()
         assert root.level == level
+        ours = [h for h in root.handlers if h not in saved[0]]
+        assert len(ours) == 1 and isinstance(ours[0], logging.StreamHandler)
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])

@@ -79,13 +79,13 @@ async def main(
     lifecycle_handler: AppLifecycleHandler | None = None,
 ) -> None:
     """Serve the role `argv` names until shutdown."""
-    logs.configure()
     role, port = parse_argv(argv)
     handler: RequestorAppHandler | ProviderAppHandler | None = (
         requestor_handler if role is Role.REQUESTOR else provider_handler
     )
     if handler is None:
         raise usage_error(f"this app has no {role.value} handler")
+    logs.configure()
     lifecycle = lifecycle_handler or AppLifecycleHandler()
     _install_signal_handlers(lifecycle)
     await serve(role, Path(work_dir), port, handler, lifecycle)

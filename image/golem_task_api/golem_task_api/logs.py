@@ -7,6 +7,7 @@ import sys
 LOG_LEVEL_ENV = "TASK_API_LOG_LEVEL"
 DEFAULT_LEVEL = "WARNING"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_MARK = "_golem_task_api_handler"
 
 
 def configure() -> None:
@@ -18,8 +19,11 @@ def configure() -> None:
     level = logging.getLevelName(name)
     if not isinstance(level, int):
         level = logging.WARNING
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+        root.removeHandler(old)  # calling configure twice must not log twice
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(_FORMAT))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
+    setattr(handler, _MARK, True)
+    root.addHandler(handler)
     root.setLevel(level)
