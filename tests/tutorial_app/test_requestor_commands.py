@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import zipfile
@@ -352,3 +353,16 @@ async def test_restart_makes_task_outputs_match_accepted_results(
     assert (task_dir.task_outputs_dir / "a.zip").read_bytes() == source.read_bytes()
     result, _ = await commands.verify(restarted, task_dir, "b")
     assert result is VerifyResult.SUCCESS
+
+
+async def test_concurrent_next_subtasks_get_distinct_parts(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir
+) -> None:
+    await commands.create_task(tasks, task_dir, 20, {"difficulty": 1, "resources": ["input.txt"]})
+    replies = await asyncio.gather(
+        *(commands.next_subtask(tasks, task_dir, f"s{n}", "n") for n in range(25))
+    )
+    assert sum(reply is not None for reply in replies) == 20
+    loaded, _ = store.read_task(task_dir)
+    assert loaded is not None
+    assert len({sub.part for sub in loaded.subtasks.values()}) == 20
