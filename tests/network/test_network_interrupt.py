@@ -9,7 +9,14 @@ import subprocess
 import time
 from pathlib import Path
 
-from network_helpers import TUTORIAL_APP, alive, descendants, env, processes_mentioning, tutorial_app
+from network_helpers import (
+    TUTORIAL_APP,
+    alive,
+    descendants,
+    env,
+    processes_mentioning,
+    tutorial_app,
+)
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

@@ -6,9 +6,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from network_helpers import CRASHING_APP, golem_task_api, processes_mentioning, tutorial_app
-
 from golem_task_api import tls
+from network_helpers import CRASHING_APP, golem_task_api, processes_mentioning, tutorial_app
 
 TLS_FILES = set(tls.ALL_FILES)
 
@@ -39,16 +38,18 @@ def test_run_finishes_and_copies_results(input_file: Path, tmp_path: Path, tls_o
     _check_finished(data, 3, out)
     assert data["retried"] == 0 and data["failed_attempts"] == 0
     requestor_files = {p.name for p in (root / "requestor").iterdir()}
-    assert (TLS_FILES <= requestor_files) is tls_on
+    assert (requestor_files >= TLS_FILES) is tls_on
     assert not requestor_files & TLS_FILES or tls_on
     # Every provider had its own work dir, holding its resources and (with TLS) certificates.
     providers = sorted((root / "providers").iterdir())
     assert len(providers) == 3
     for provider in providers:
         assert len(list((provider / "subtask_inputs").iterdir())) == 1
-        assert (TLS_FILES <= {p.name for p in provider.iterdir()}) is tls_on
+        assert ({p.name for p in provider.iterdir()} >= TLS_FILES) is tls_on
     task_dir = Path(data["task_dir"])
-    assert {p.name for p in (task_dir / "task_outputs").iterdir()} == {p.name for p in out.iterdir()}
+    assert {p.name for p in (task_dir / "task_outputs").iterdir()} == {
+        p.name for p in out.iterdir()
+    }
     assert processes_mentioning(str(root)) == []
 
 

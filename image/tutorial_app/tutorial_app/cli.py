@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from golem_task_api import logs
 from golem_task_api.network import runner
 from golem_task_api.network.node import NetworkConfig, ServiceFactory
 from golem_task_api.services import ProcessTaskApiService, TaskApiService
@@ -49,8 +51,14 @@ def process_services() -> ServiceFactory:
 def docker_services() -> ServiceFactory:
     from golem_task_api.services import DockerTaskApiService
 
+    # Containers do not inherit our environment; pass the log level on.
+    level = os.environ.get(logs.LOG_LEVEL_ENV)
+    extra = ["-e", f"{logs.LOG_LEVEL_ENV}={level}"] if level else []
+
     def make(work_dir: Path) -> TaskApiService:
-        return DockerTaskApiService(work_dir, version.IMAGE_NAME, version.IMAGE_TAG)
+        return DockerTaskApiService(
+            work_dir, version.IMAGE_NAME, version.IMAGE_TAG, extra_args=extra
+        )
 
     return make
 
@@ -190,8 +198,9 @@ def print_status(data: dict[str, Any]) -> None:
         title=f"task {data['task_id']} (difficulty {data['difficulty']}): {state}",
         title_justify="left",
     )
-    for column in ("part", "status", "attempts", "subtask", "node", "last reason"):
-        table.add_column(column)
+    for column in ("part", "status", "attempts", "subtask", "node"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("last reason", no_wrap=True, overflow="ellipsis", max_width=48)
     for part in data["parts"]:
         style = _STYLE.get(part["status"], "")
         table.add_row(

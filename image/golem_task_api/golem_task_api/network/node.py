@@ -24,12 +24,11 @@ from typing import Any
 
 import grpc
 
-from golem_task_api.client import ProviderAppClient, RequestorAppClient
+from golem_task_api.client import RequestorAppClient
 from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from golem_task_api.network import files
+from golem_task_api.network import apps, files
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
-from golem_task_api.ports import free_port
 from golem_task_api.services import TaskApiService
 from golem_task_api.structs import Subtask
 
@@ -67,10 +66,6 @@ class _GiveUp(Exception):
     pass
 
 
-class ProviderCrashed(Exception):
-    """The provider process died before it answered."""
-
-
 @dataclass
 class _Attempt:
     subtask_id: str
@@ -79,21 +74,6 @@ class _Attempt:
     reason: str = ""
     work: float | None = None
     seconds: float = 0.0
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, grpc.aio.AioRpcError):
-        return f"{exc.code().name}: {exc.details()}"
-    if isinstance(exc, TimeoutError):
-        return str(exc) or "timed out"
-    return str(exc) or type(exc).__name__
-
-
-def _write_tls(work_dir: Path) -> None:
-    # Imported here: `cryptography` is only needed when TLS is on.
-    from golem_task_api.certs import write_tls_files
-
-    write_tls_files(work_dir)
 
 
 class LocalNetwork:
@@ -120,7 +100,7 @@ class LocalNetwork:
             report.error = "interrupted"
             raise
         except (_GiveUp, grpc.aio.AioRpcError, files.FileMoveError, OSError) as exc:
-            report.status, report.error = TaskStatus.FAILED, _describe(exc)
+            report.status, report.error = TaskStatus.FAILED, apps.describe(exc)
         except Exception as exc:  # a bug: say so, with the traceback in the log
             logger.error("the local network failed", exc_info=True)
             report.status, report.error = TaskStatus.FAILED, f"internal error: {exc!r}"
@@ -140,17 +120,14 @@ class LocalNetwork:
         work_dir = self._root / "requestor"
         work_dir.mkdir(parents=True, exist_ok=True)
         if config.tls:
-            await asyncio.to_thread(_write_tls, work_dir)
+            await asyncio.to_thread(apps.write_tls, work_dir)
         service = config.make_service(work_dir)
-        try:
-            self._requestor = await RequestorAppClient.create(service, free_port())
-        except BaseException:
-            await _stop_quietly(service)
-            raise
+        logger.info("starting the requestor app in %s (TLS %s)", work_dir, config.tls)
+        self._requestor = await apps.start_requestor(service)
         try:
             return await self._run_task(report, RequestorDir(work_dir))
         finally:
-            await _shutdown_quietly(self._requestor, service)
+            await apps.shutdown_quietly(self._requestor, service)
 
     async def _run_task(self, report: Report, work_dir: RequestorDir) -> TaskStatus:
         config, requestor = self.config, self._requestor
@@ -159,7 +136,8 @@ class LocalNetwork:
         self._task_dir = task_dir = work_dir.task_dir(task_id)
         task_dir.prepare()
         files.copy_inputs(config.inputs, task_dir.task_inputs_dir)
-        await requestor.create_task(task_id, config.subtasks, config.task_params)
+        task = await requestor.create_task(task_id, config.subtasks, config.task_params)
+        logger.info("created task %s: env %s %s", task_id, task.env_id, task.prerequisites)
         self.stats.started_at = time.monotonic()
         self.observer.task_created(task_id, self.stats)
         try:
@@ -193,6 +171,7 @@ class LocalNetwork:
                     if subtask is None:
                         free.append(provider)
                         break
+                    logger.info("%s -> %s: %s", subtask_id, provider, subtask.resources)
                     attempt = _Attempt(subtask_id, provider)
                     job = asyncio.create_task(self._attempt(task_id, attempt, subtask))
                     running[job] = provider
@@ -245,8 +224,11 @@ class LocalNetwork:
                 files.copy_resources(
                     task_dir.subtask_inputs_dir, subtask.resources, provider_dir.subtask_inputs_dir
                 )
+                if self.config.tls:
+                    await asyncio.to_thread(apps.write_tls, provider_dir)
+                service = self.config.make_service(provider_dir)
                 output = await asyncio.wait_for(
-                    self._compute(provider_dir, task_id, sid, subtask.params),
+                    apps.compute_once(service, task_id, sid, subtask.params),
                     self.config.subtask_timeout,
                 )
                 result = files.collect_result(
@@ -254,12 +236,12 @@ class LocalNetwork:
                 )
             except (
                 grpc.aio.AioRpcError,
-                ProviderCrashed,
+                apps.ProviderCrashed,
                 files.FileMoveError,
                 OSError,
                 TimeoutError,
             ) as exc:
-                attempt.reason = _describe(exc)
+                attempt.reason = apps.describe(exc)
                 with contextlib.suppress(grpc.aio.AioRpcError):
                     await requestor.abort_subtask(task_id, sid)
                 return attempt
@@ -271,7 +253,8 @@ class LocalNetwork:
             try:
                 verdict, reason = await requestor.verify(task_id, sid)
             except grpc.aio.AioRpcError as exc:
-                verdict, reason = VerifyResult.INCONCLUSIVE, f"Verify failed: {_describe(exc)}"
+                verdict, reason = VerifyResult.INCONCLUSIVE, f"Verify failed: {apps.describe(exc)}"
+            logger.info("%s: Verify -> %s (%s)", sid, VerifyResult(verdict).name, reason)
             if verdict == VerifyResult.SUCCESS:
                 attempt.verified = True
             elif verdict == VerifyResult.FAILURE:
@@ -284,31 +267,6 @@ class LocalNetwork:
         finally:
             attempt.seconds = time.monotonic() - started
 
-    async def _compute(
-        self, provider_dir: Path, task_id: str, subtask_id: str, params: dict[str, Any]
-    ) -> Path:
-        if self.config.tls:
-            await asyncio.to_thread(_write_tls, provider_dir)
-        service = self.config.make_service(provider_dir)
-        client: ProviderAppClient | None = None
-        try:
-            client = await ProviderAppClient.create(service, free_port())
-            try:
-                return await client.compute(task_id, subtask_id, params)
-            except grpc.aio.AioRpcError as exc:
-                with contextlib.suppress(TimeoutError):
-                    await service.wait_until_shutdown_complete(timeout=0.5)
-                if service.running():
-                    raise
-                raise ProviderCrashed(
-                    f"the provider exited during Compute ({_describe(exc)})"
-                ) from exc
-        except asyncio.CancelledError:
-            await _shutdown_quietly(client, service)  # interrupted: no waiting
-            raise
-        finally:
-            await _stop_provider(service, client)
-
 
 def _measure(meter: WorkMeter, result: Path) -> float | None:
     try:
@@ -316,33 +274,6 @@ def _measure(meter: WorkMeter, result: Path) -> float | None:
     except Exception:  # a meter must never fail a run
         logger.debug("could not measure the work in %s", result, exc_info=True)
         return None
-
-
-async def _stop_provider(service: TaskApiService, client: ProviderAppClient | None) -> None:
-    """A provider stops itself after one Compute; give it a moment, then make sure."""
-    if service.running():
-        with contextlib.suppress(Exception):
-            await service.wait_until_shutdown_complete(timeout=2.0)
-    await _shutdown_quietly(client, service)  # also closes the channel
-
-
-async def _shutdown_quietly(
-    client: RequestorAppClient | ProviderAppClient | None, service: TaskApiService
-) -> None:
-    try:
-        if client is not None:
-            await client.shutdown(timeout=3.0)
-    except Exception as exc:
-        logger.debug("polite shutdown failed: %s", exc)
-    await _stop_quietly(service)
-
-
-async def _stop_quietly(service: TaskApiService) -> None:
-    try:
-        if service.running():
-            await service.stop()
-    except Exception as exc:
-        logger.warning("could not stop an app process: %s", exc)
 
 
 async def run_task(config: NetworkConfig, observer: Observer | None = None) -> Report:

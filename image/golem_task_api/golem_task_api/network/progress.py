@@ -90,7 +90,7 @@ class RichProgress:
         columns: list[ProgressColumn | str] = [
             SpinnerColumn(),
             TextColumn("[bold]verified"),
-            BarColumn(bar_width=24),
+            BarColumn(bar_width=12),
             MofNCompleteColumn(),
             _CountsColumn(stats),
         ]
@@ -157,8 +157,9 @@ def summary_table(report: Report, work_label: str | None = None) -> Table:
     table.add_row("wall time", format_seconds(stats.elapsed()))
     if report.work_unit is not None:
         rate = format_rate(stats.rate(), report.work_unit)
-        label = f"{work_label}, over wall time" if work_label else "over wall time"
-        table.add_row("total rate", f"{rate}  [dim]({label})[/]")
+        table.add_row("total rate", f"{rate} [dim](over wall time)[/]")
+        if work_label:
+            table.add_row(f"{report.work_unit} counted", f"[dim]{work_label}[/]")
     if report.out_dir is not None and report.ok:
         table.add_row("results", f"{report.out_dir} ({len(report.outputs)} files)")
     if report.task_dir is not None:

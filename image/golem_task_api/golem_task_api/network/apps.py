@@ -1,0 +1,96 @@
+"""Starting and stopping the app processes of the local network.
+
+The requestor is long-lived; each provider answers one `Compute` and then
+stops itself, as on Golem. Whatever happens (a crash, a timeout, Ctrl-C),
+every app started here is stopped before its coroutine returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from golem_task_api.client import ProviderAppClient, RequestorAppClient
+from golem_task_api.ports import free_port
+from golem_task_api.services import TaskApiService
+
+logger = logging.getLogger(__name__)
+
+
+class ProviderCrashed(Exception):
+    """The provider process died before it answered."""
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a failure, as the progress display and `--json` show it."""
+    if isinstance(exc, grpc.aio.AioRpcError):
+        return f"{exc.code().name}: {exc.details()}"
+    if isinstance(exc, TimeoutError):
+        return str(exc) or "timed out"
+    return str(exc) or type(exc).__name__
+
+
+def write_tls(work_dir: Path) -> None:
+    """Throwaway certificates for one app's work dir (both sides read them there)."""
+    # Imported here: `cryptography` is only needed when TLS is on.
+    from golem_task_api.certs import write_tls_files
+
+    write_tls_files(work_dir)
+
+
+async def start_requestor(service: TaskApiService) -> RequestorAppClient:
+    try:
+        return await RequestorAppClient.create(service, free_port())
+    except BaseException:
+        await stop_quietly(service)
+        raise
+
+
+async def compute_once(
+    service: TaskApiService, task_id: str, subtask_id: str, params: dict[str, Any]
+) -> Path:
+    """Start a provider in `service`, run one `Compute`, make sure it is gone."""
+    client: ProviderAppClient | None = None
+    try:
+        client = await ProviderAppClient.create(service, free_port())
+        try:
+            return await client.compute(task_id, subtask_id, params)
+        except grpc.aio.AioRpcError as exc:
+            with contextlib.suppress(TimeoutError):
+                await service.wait_until_shutdown_complete(timeout=0.5)
+            if service.running():
+                raise
+            raise ProviderCrashed(f"the provider exited during Compute ({describe(exc)})") from exc
+    except asyncio.CancelledError:
+        await shutdown_quietly(client, service)  # interrupted: no waiting
+        raise
+    finally:
+        if service.running():  # it stops itself after answering; give it a moment
+            with contextlib.suppress(Exception):
+                await service.wait_until_shutdown_complete(timeout=2.0)
+        await shutdown_quietly(client, service)  # also closes the channel
+
+
+async def shutdown_quietly(
+    client: RequestorAppClient | ProviderAppClient | None, service: TaskApiService
+) -> None:
+    """A polite `Shutdown`, then make sure; never raises (it runs in cleanup)."""
+    try:
+        if client is not None:
+            await client.shutdown(timeout=3.0)
+    except Exception as exc:
+        logger.debug("polite shutdown failed: %s", exc)
+    await stop_quietly(service)
+
+
+async def stop_quietly(service: TaskApiService) -> None:
+    try:
+        if service.running():
+            await service.stop()
+    except Exception as exc:
+        logger.warning("could not stop an app process: %s", exc)
