@@ -283,16 +283,16 @@ def _search(
 def _search_reference(
     input_data: str, difficulty: int, should_stop: Callable[[], bool], start: int, stop: int
 ) -> tuple[pow.Proof | None, int]:
+    # Chunks of the reference loop (a few milliseconds each), polling in between.
     checked = 0
-    chunk = 4096
     nonce = start
     while nonce < stop:
-        end = min(stop, nonce + chunk)
-        proof = pow.search(input_data, difficulty, nonce, end, should_stop, check_every=chunk)
-        if proof is not None:
-            return proof, checked + proof.nonce - nonce + 1
         if should_stop():
             return None, checked
+        end = min(stop, nonce + 4096)
+        proof = pow.search(input_data, difficulty, nonce, end)
+        if proof is not None:
+            return proof, checked + proof.nonce - nonce + 1
         checked += end - nonce
         nonce = end
     return None, checked
