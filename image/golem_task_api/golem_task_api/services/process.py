@@ -44,6 +44,7 @@ class ProcessTaskApiService(TaskApiService):
         self.host = host
         self.stop_grace = stop_grace
         self._process: asyncio.subprocess.Process | None = None
+        self._group_alive = False
 
     @property
     def pid(self) -> int | None:
@@ -57,6 +58,7 @@ class ProcessTaskApiService(TaskApiService):
         self._process = await asyncio.create_subprocess_exec(
             *args, env=self.env, start_new_session=True, stdin=asyncio.subprocess.DEVNULL
         )
+        self._group_alive = True
         _live_groups.add(self._process.pid)
         return self.host, port
 
@@ -88,7 +90,10 @@ class ProcessTaskApiService(TaskApiService):
         _live_groups.discard(process.pid)
 
     def _kill_group(self, signum: int) -> None:
-        if self._process is None:
+        if self._process is None or not self._group_alive:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._process.pid, signum)
+        if self._process.returncode is not None and signum == signal.SIGKILL:
+            # Leader gone and the rest killed: never signal this (reusable) id again.
+            self._group_alive = False
