@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import grpc
 import pytest
-from docker_helpers import APP_UID, IMAGE_REF, docker
+from docker_helpers import APP_UID, APP_USER, IMAGE_REF, docker
 from golem_task_api import tls
 from golem_task_api.enums import VerifyResult
 from golem_task_api.services import DockerTaskApiService
@@ -52,6 +53,7 @@ async def test_full_task(make_util: MakeUtil, input_file: Path) -> None:
         assert not await util.has_pending_subtasks()
         assert await util.next_subtask() is None
         # The app wrote its state as the uid it ran as: the container's user.
+        assert APP_UID != 0
         assert APP_UID in owners(task_dir)
         for verdict in run.verdicts:
             provider_dir = util.provider_work_root / verdict.subtask_id
@@ -81,7 +83,7 @@ async def test_prerequisites_name_the_built_image(make_util: MakeUtil, input_fil
     assert docker("image", "inspect", ref).returncode == 0
     # And the app inside the image agrees about its own name.
     inside = docker(
-        "run", "--rm", "--network=none", "--user", "12345:12345", "--entrypoint", "python", ref,
+        "run", "--rm", "--network=none", "--user", APP_USER, "--entrypoint", "python", ref,
         "-c", "import json, tutorial_app as t; print(json.dumps([t.IMAGE_NAME, t.IMAGE_TAG]))",
     )  # fmt: skip
     assert inside.returncode == 0, inside.stderr
@@ -194,6 +196,8 @@ async def test_node_command_line(docker_image: str, tmp_path: Path) -> None:
     assert args[args.index("-v") + 1] == f"{work_dir.resolve()}:/golem/work"
     assert args[args.index("--user") + 1] == "12345:12345"
     assert args[-3:] == [IMAGE_REF, "requestor", "4000"]
+    default = DockerTaskApiService(work_dir, IMAGE_NAME, IMAGE_TAG)
+    assert default.user == f"{os.getuid()}:{os.getgid()}"
     await service.start(["nonsense", "1"], 4000)
     await service.wait_until_shutdown_complete(30)
     assert service.returncode not in (None, 0)
