@@ -144,9 +144,10 @@ class TaskLifecycleUtil:
         task_id: str | None = None,
     ) -> Task:
         """Prepare the task dir and call `CreateTask`; the id becomes the default."""
+        requestor = self._requestor()
         task_id = task_id or _new_id()
         self.prepare_task_dir(task_id, resources)
-        task = await self._requestor().create_task(task_id, max_subtasks_count, task_params)
+        task = await requestor.create_task(task_id, max_subtasks_count, task_params)
         self.task_id = task_id
         return task
 
