@@ -7,7 +7,19 @@ from pathlib import Path
 
 import pytest
 from golem_task_api import tls
-from network_helpers import CRASHING_APP, golem_task_api, processes_mentioning, tutorial_app
+from network_helpers import (
+    CRASHING_APP,
+    golem_task_api,
+    processes_mentioning,
+    tutorial_app,
+    write_input,
+)
+
+
+@pytest.fixture
+def input_file(tmp_path: Path) -> Path:
+    return write_input(tmp_path)
+
 
 TLS_FILES = set(tls.ALL_FILES)
 

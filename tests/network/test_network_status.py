@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from network_helpers import tutorial_app
+import pytest
+from network_helpers import tutorial_app, write_input
+
+
+@pytest.fixture
+def input_file(tmp_path: Path) -> Path:
+    return write_input(tmp_path)
 
 
 def test_status_of_a_finished_task(input_file: Path, tmp_path: Path) -> None:
