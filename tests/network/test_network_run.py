@@ -167,3 +167,21 @@ def test_generic_bad_arguments_are_one_line(
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_a_provider_past_its_timeout_is_aborted(input_file: Path, tmp_path: Path) -> None:
+    """Difficulty 48 never finishes here: the subtask times out, the provider is stopped."""
+    root = tmp_path / "work"
+    result = tutorial_app(
+        "run", input_file, "--difficulty", "48", "--subtasks", "1", "--providers", "1",
+        "--subtask-timeout", "1.5", "--max-retries", "0", "--work-root", root,
+        "--out", tmp_path / "out", "--json", "--no-tls",
+    )  # fmt: skip
+    assert result.returncode == 1
+    data = result.json()
+    assert data["status"] == "failed" and data["failed_attempts"] == 1
+    assert "timed out" in data["error"]
+    assert processes_mentioning(str(root)) == []
+    status = tutorial_app("status", data["task_dir"], "--json").json()
+    assert status["aborted"] is True
+    assert status["parts"][0]["status"] == "aborted"
