@@ -446,6 +446,10 @@ SHANI static int scan_shani(const Searcher *s, uint64_t first, uint64_t last, ui
         if (r.trailer) {
             trailer = shani_load_block(r.trailer);
             shani_fix_block(&fixed, r.trailer);
+        } else {
+            /* Unused without a trailer; cleared so the compiler can see that. */
+            memset(&trailer, 0, sizeof trailer);
+            memset(&fixed, 0, sizeof fixed);
         }
         /* Two nonces per step: n and n + 1. */
         while (r.end - n >= 1) {
