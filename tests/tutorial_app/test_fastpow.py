@@ -6,9 +6,6 @@ Skipped when the extension is not built or is disabled (TUTORIAL_APP_NO_NATIVE=1
 from __future__ import annotations
 
 import hashlib
-import json
-from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -19,8 +16,8 @@ if not search.native_available():
     pytest.skip("the native search is not available", allow_module_level=True)
 
 from tutorial_app import _fastpow
+from tutorial_helpers import load_pow_vectors
 
-VECTORS = Path("/work/shared/pow-vectors.json")
 BACKENDS = [_fastpow.BACKEND_PORTABLE] + (
     [_fastpow.BACKEND_SHA_NI] if _fastpow.has_sha_ni() else []
 )
@@ -142,15 +139,9 @@ def test_difficulty_masks_cover_every_word_boundary(backend: int) -> None:
         assert searcher.scan(0, len(digests)) == expected, difficulty
 
 
-def load_vectors() -> list[dict[str, Any]]:
-    vectors: list[dict[str, Any]] = json.loads(VECTORS.read_text(encoding="utf-8"))["vectors"]
-    return vectors
-
-
-@pytest.mark.skipif(not VECTORS.exists(), reason="no shared vectors file")
 @backend_param
 def test_shared_vectors(backend: int) -> None:
-    for vector in load_vectors():
+    for vector in load_pow_vectors():
         searcher = _fastpow.Searcher(vector["input"].encode("utf-8"), vector["difficulty"], backend)
         nonce = searcher.scan(vector.get("start", 0), 1 << 22)
         assert nonce == vector["smallest_nonce"], vector["name"]

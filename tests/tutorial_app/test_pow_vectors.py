@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from tutorial_app import pow
+from tutorial_helpers import POW_VECTOR_FILES, load_pow_vectors
 
-VECTORS_FILE = Path(__file__).parents[2].parent / "shared" / "pow-vectors.json"
-
-
-def load_vectors() -> list[dict[str, Any]]:
-    if not VECTORS_FILE.exists():
-        return []
-    vectors: list[dict[str, Any]] = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))["vectors"]
-    return vectors
-
-
-VECTORS = load_vectors()
+VECTORS = load_pow_vectors()
 IDS = [f"{v['name']}-d{v['difficulty']}-s{v.get('start', 0)}" for v in VECTORS]
-
-pytestmark = pytest.mark.skipif(not VECTORS, reason=f"{VECTORS_FILE} is missing")
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=IDS)
@@ -40,3 +28,10 @@ def test_check_proof_accepts_the_vector(vector: dict[str, Any]) -> None:
     ):
         with pytest.raises(ValueError, match="too easy"):
             pow.check_proof(vector["input"], vector["difficulty"] + 1, pow.parse_result(line))
+
+
+def test_bundled_vectors_match_the_shared_ones() -> None:
+    shared, bundled = POW_VECTOR_FILES
+    if not shared.exists():
+        pytest.skip(f"{shared} is not beside this checkout")
+    assert json.loads(bundled.read_text("utf-8")) == json.loads(shared.read_text("utf-8"))

@@ -6,21 +6,19 @@ suite also runs with TUTORIAL_APP_NO_NATIVE=1 (the fallback path).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tutorial_app import pow, search
+from tutorial_helpers import load_pow_vectors
 
-VECTORS = Path("/work/shared/pow-vectors.json")
 needs_native = pytest.mark.skipif(not search.native_available(), reason="no native search")
 NATIVE_BACKENDS: list[search.Backend] = (
     ["auto", "portable"] + (["sha_ni"] if search.sha_ni_available() else [])
@@ -80,16 +78,10 @@ def test_all_cores_search_verifies_with_the_reference() -> None:
     assert proof == pow.search(text, 18, start=max(0, proof.nonce - 2000), stop=proof.nonce + 1)
 
 
-def load_vectors() -> list[dict[str, Any]]:
-    vectors: list[dict[str, Any]] = json.loads(VECTORS.read_text(encoding="utf-8"))["vectors"]
-    return vectors
-
-
-@pytest.mark.skipif(not VECTORS.exists(), reason="no shared vectors file")
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 @pytest.mark.parametrize("workers", [1, 2])
 def test_shared_vectors(backend: search.Backend, workers: int) -> None:
-    for vector in load_vectors():
+    for vector in load_pow_vectors():
         proof = search.find_proof(
             vector["input"],
             vector["difficulty"],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from tutorial_app import store
 
@@ -20,3 +22,21 @@ def disk_fingerprint(task_dir: Path) -> dict[str, str]:
         path = task_dir / name
         found[name] = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "-"
     return found
+
+
+_REPO = Path(__file__).resolve().parents[2]
+#: The project's shared reference vectors live beside the checkout; the
+#: committed copy keeps the tests meaningful in a checkout without them.
+POW_VECTOR_FILES = (
+    _REPO.parent / "shared" / "pow-vectors.json",
+    _REPO / "tests" / "data" / "pow-vectors.json",
+)
+
+
+def load_pow_vectors() -> list[dict[str, Any]]:
+    """Every reference vector: what any search and verifier must reproduce."""
+    for path in POW_VECTOR_FILES:
+        if path.exists():
+            vectors: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["vectors"]
+            return vectors
+    raise FileNotFoundError(f"no pow-vectors.json in {[str(p) for p in POW_VECTOR_FILES]}")
