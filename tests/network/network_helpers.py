@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-CRASHING_APP = HERE / "crashing_app.py"
+FAULTY_APP = HERE / "faulty_app.py"
 TUTORIAL_APP = [sys.executable, "-m", "tutorial_app.cli"]
 GOLEM_TASK_API = [sys.executable, "-m", "golem_task_api.cli"]
 

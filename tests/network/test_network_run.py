@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from golem_task_api import tls
 from network_helpers import (
-    CRASHING_APP,
+    FAULTY_APP,
     golem_task_api,
     processes_mentioning,
     tutorial_app,
@@ -88,13 +88,13 @@ def test_quiet_prints_nothing(input_file: Path, tmp_path: Path) -> None:
 def test_crashed_provider_is_retried(input_file: Path, tmp_path: Path) -> None:
     """The generic command with a wrapper app whose first provider dies mid-compute."""
     out, markers = tmp_path / "out", tmp_path / "markers"
-    app = f"python {CRASHING_APP} {markers} 1"
+    app = f"python {FAULTY_APP} {markers} 1 crash"
     result = golem_task_api(
         "run", "--app", app, "--input", input_file, "--params", '{"difficulty": 8}',
         "--subtasks", "3", "--providers", "2", "--out", out, "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert (markers / "crash-0").exists()
+    assert (markers / "fault-0").exists()
     data = result.json()
     assert data["status"] == "finished"
     assert data["verified"] == 3
@@ -103,8 +103,20 @@ def test_crashed_provider_is_retried(input_file: Path, tmp_path: Path) -> None:
     assert "failed on provider-" in result.stderr and "handing it out again" in result.stderr
 
 
+def test_rejected_result_is_handed_out_again(input_file: Path, tmp_path: Path) -> None:
+    app = f"python {FAULTY_APP} {tmp_path / 'markers'} 1 cheat"
+    result = golem_task_api(
+        "run", "--app", app, "--input", input_file, "--params", '{"difficulty": 12}',
+        "--subtasks", "2", "--providers", "1", "--out", tmp_path / "out", "--json",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = result.json()
+    assert data["verified"] == 2 and data["retried"] == 1 and data["failed_attempts"] == 1
+    assert "rejected: the hash is too easy for difficulty 12" in result.stderr
+
+
 def test_gives_up_after_the_retry_limit(input_file: Path, tmp_path: Path) -> None:
-    app = f"python {CRASHING_APP} {tmp_path / 'markers'} 5"
+    app = f"python {FAULTY_APP} {tmp_path / 'markers'} 5 crash"
     result = golem_task_api(
         "run", "--app", app, "--input", input_file, "--params", '{"difficulty": 4}',
         "--subtasks", "2", "--providers", "1", "--max-retries", "1", "--no-tls",
