@@ -197,3 +197,15 @@ def test_a_provider_past_its_timeout_is_aborted(input_file: Path, tmp_path: Path
     status = tutorial_app("status", data["task_dir"], "--json").json()
     assert status["aborted"] is True
     assert status["parts"][0]["status"] == "aborted"
+
+
+def test_an_app_that_does_not_start_is_one_clear_error(input_file: Path, tmp_path: Path) -> None:
+    result = golem_task_api(
+        "run", "--app", "python -c 'raise SystemExit(3)'", "--input", input_file,
+        "--out", tmp_path / "out", "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert (
+        result.stderr
+        == "error: the requestor app did not start: the app exited before it was SERVING\n"
+    )

@@ -26,6 +26,10 @@ class ProviderCrashed(Exception):
     """The provider process died before it answered."""
 
 
+class AppStartError(Exception):
+    """An app process did not come up (exited, or never reported SERVING)."""
+
+
 def describe(exc: BaseException) -> str:
     """One line for a failure, as the progress display and `--json` show it."""
     if isinstance(exc, grpc.aio.AioRpcError):
@@ -46,6 +50,9 @@ def write_tls(work_dir: Path) -> None:
 async def start_requestor(service: TaskApiService) -> RequestorAppClient:
     try:
         return await RequestorAppClient.create(service, free_port())
+    except (TimeoutError, OSError) as exc:
+        await stop_quietly(service)
+        raise AppStartError(f"the requestor app did not start: {describe(exc)}") from exc
     except BaseException:
         await stop_quietly(service)
         raise
@@ -57,7 +64,10 @@ async def compute_once(
     """Start a provider in `service`, run one `Compute`, make sure it is gone."""
     client: ProviderAppClient | None = None
     try:
-        client = await ProviderAppClient.create(service, free_port())
+        try:
+            client = await ProviderAppClient.create(service, free_port())
+        except (TimeoutError, OSError) as exc:
+            raise AppStartError(f"the provider app did not start: {describe(exc)}") from exc
         try:
             return await client.compute(task_id, subtask_id, params)
         except grpc.aio.AioRpcError as exc:

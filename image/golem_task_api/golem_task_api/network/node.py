@@ -99,7 +99,13 @@ class LocalNetwork:
             report.status = TaskStatus.INTERRUPTED
             report.error = "interrupted"
             raise
-        except (_GiveUp, grpc.aio.AioRpcError, files.FileMoveError, OSError) as exc:
+        except (
+            _GiveUp,
+            apps.AppStartError,
+            grpc.aio.AioRpcError,
+            files.FileMoveError,
+            OSError,
+        ) as exc:
             report.status, report.error = TaskStatus.FAILED, apps.describe(exc)
         except Exception as exc:  # a bug: say so, with the traceback in the log
             logger.error("the local network failed", exc_info=True)
@@ -237,6 +243,7 @@ class LocalNetwork:
             except (
                 grpc.aio.AioRpcError,
                 apps.ProviderCrashed,
+                apps.AppStartError,
                 files.FileMoveError,
                 OSError,
                 TimeoutError,
