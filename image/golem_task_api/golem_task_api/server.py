@@ -28,6 +28,7 @@ from golem_task_api.rpcs import (
     CallContext,
     Rpc,
 )
+from golem_task_api.threading import Executor
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,10 @@ def _method_handler(
             logger.info("%s: invalid argument: %s", name, exc)
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc) or type(exc).__name__)
         except Exception as exc:
+            if Executor.is_shutting_down():
+                # Work cut short by Shutdown is expected, not an internal error.
+                logger.info("%s interrupted by shutdown: %s", name, exc)
+                await context.abort(grpc.StatusCode.CANCELLED, f"interrupted by Shutdown: {exc}")
             logger.exception("%s failed", name)
             await context.abort(grpc.StatusCode.INTERNAL, str(exc) or type(exc).__name__)
         finally:
