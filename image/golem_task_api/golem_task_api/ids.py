@@ -6,6 +6,9 @@ a path is refused before a handler sees it.
 """
 
 MAX_ID_LENGTH = 128
+#: A directory name may be at most 255 bytes (NAME_MAX); 128 characters of
+#: non-ASCII text can be more, which the file system would refuse.
+MAX_DIR_NAME_BYTES = 255
 _FORBIDDEN_CHARS = ("/", "\\", "\0")
 _FORBIDDEN_IDS = (".", "..")
 
@@ -24,5 +27,13 @@ def check_id(kind: str, value: str) -> str:
     return value
 
 
+def check_dir_id(kind: str, value: str) -> str:
+    """`check_id`, and short enough in UTF-8 to be a directory name (ids that become one)."""
+    check_id(kind, value)
+    if len(value.encode("utf-8")) > MAX_DIR_NAME_BYTES:
+        raise ValueError(f"{kind} is longer than {MAX_DIR_NAME_BYTES} bytes in UTF-8")
+    return value
+
+
 def check_ids(kind: str, values: list[str]) -> list[str]:
-    return [check_id(kind, value) for value in values]
+    return [check_dir_id(kind, value) for value in values]

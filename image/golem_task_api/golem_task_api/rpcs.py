@@ -14,7 +14,7 @@ from typing import Any
 from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
-from golem_task_api.ids import check_id, check_ids
+from golem_task_api.ids import check_dir_id, check_ids
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.threading import Executor
 
@@ -43,7 +43,9 @@ def parse_json_object(kind: str, text: str) -> dict[str, Any]:
     """Parse wire JSON that must be an object; readable `ValueError` otherwise."""
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except RecursionError:
+        raise ValueError(f"{kind} is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
         raise ValueError(f"{kind} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         raise ValueError(f"{kind} must be a JSON object, not {type(value).__name__}")
@@ -61,7 +63,7 @@ def _provider(ctx: CallContext) -> ProviderAppHandler:
 
 
 def _task_dir(ctx: CallContext, task_id: str) -> RequestorTaskDir:
-    return RequestorTaskDir(ctx.work_dir / check_id("task_id", task_id))
+    return RequestorTaskDir(ctx.work_dir / check_dir_id("task_id", task_id))
 
 
 async def _create_task(ctx: CallContext, request: Any) -> Any:
@@ -77,7 +79,7 @@ async def _create_task(ctx: CallContext, request: Any) -> Any:
 
 async def _next_subtask(ctx: CallContext, request: Any) -> Any:
     task_dir = _task_dir(ctx, request.task_id)
-    subtask_id = check_id("subtask_id", request.subtask_id)
+    subtask_id = check_dir_id("subtask_id", request.subtask_id)
     subtask = await _requestor(ctx).next_subtask(task_dir, subtask_id, request.opaque_node_id)
     if subtask is None:
         return pb.NextSubtaskReply()
@@ -91,7 +93,7 @@ async def _next_subtask(ctx: CallContext, request: Any) -> Any:
 
 async def _verify(ctx: CallContext, request: Any) -> Any:
     task_dir = _task_dir(ctx, request.task_id)
-    subtask_id = check_id("subtask_id", request.subtask_id)
+    subtask_id = check_dir_id("subtask_id", request.subtask_id)
     result, reason = await _requestor(ctx).verify(task_dir, subtask_id)
     return pb.VerifyReply(result=VerifyResult(result).name, reason=reason or "")
 
@@ -116,7 +118,7 @@ async def _abort_task(ctx: CallContext, request: Any) -> Any:
 
 async def _abort_subtask(ctx: CallContext, request: Any) -> Any:
     task_dir = _task_dir(ctx, request.task_id)
-    subtask_id = check_id("subtask_id", request.subtask_id)
+    subtask_id = check_dir_id("subtask_id", request.subtask_id)
     await _requestor(ctx).abort_subtask(task_dir, subtask_id)
     return pb.AbortSubtaskReply()
 
@@ -128,8 +130,8 @@ async def _run_benchmark(ctx: CallContext, request: Any) -> Any:
 
 
 async def _compute(ctx: CallContext, request: Any) -> Any:
-    check_id("task_id", request.task_id)
-    subtask_id = check_id("subtask_id", request.subtask_id)
+    check_dir_id("task_id", request.task_id)
+    subtask_id = check_dir_id("subtask_id", request.subtask_id)
     params = parse_json_object("subtask_params_json", request.subtask_params_json)
     task_dir = ProviderTaskDir(ctx.work_dir)
     output = Path(await _provider(ctx).compute(task_dir, subtask_id, params))

@@ -107,8 +107,11 @@ def check_file_name(name: Any, what: str) -> str:
 def resolve_inside(directory: Path, name: str, what: str) -> Path:
     """`directory/name`, refusing anything (a symlink, say) that leads outside it."""
     check_file_name(name, what)
-    base = directory.resolve()
-    path = (directory / name).resolve()
+    try:
+        base = directory.resolve()
+        path = (directory / name).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, a name the OS refuses
+        raise ValueError(f"the {what} {name!r} cannot be resolved: {exc}") from None
     if path.parent != base:
         raise ValueError(f"the {what} {name!r} must stay inside {directory.name}/")
     return path

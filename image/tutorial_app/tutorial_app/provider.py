@@ -37,9 +37,10 @@ class ProviderHandler(ProviderAppHandler):
         source = params.resolve_inside(
             task_work_dir.subtask_inputs_dir, subtask.resource, "subtask resource"
         )
-        input_data = await asyncio.to_thread(
-            zips.read_text_member, source, MAX_PART_INPUT_BYTES, "input"
+        name, input_data = await asyncio.to_thread(
+            zips.read_named_text_member, source, MAX_PART_INPUT_BYTES, "input"
         )
+        zips.check_member_name(name, zips.INPUT_MEMBER, "input")
         logger.info("searching subtask %s at difficulty %d", subtask_id, subtask.difficulty)
         proof = await Executor.run(
             search.find_proof, input_data, subtask.difficulty, Executor.is_shutting_down

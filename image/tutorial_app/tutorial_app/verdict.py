@@ -21,9 +21,11 @@ class Verdict:
 def judge(result_zip: Path, input_data: str, difficulty: int) -> Verdict:
     """Read the result zip and check its proof; never raises for bad results."""
     try:
-        text = zips.read_text_member(result_zip, zips.MAX_RESULT_BYTES, "result")
+        name, text = zips.read_named_text_member(result_zip, zips.MAX_RESULT_BYTES, "result")
         proof = pow.parse_result(text)
         pow.check_proof(input_data, difficulty, proof)
+        # Accepted results reach the user, who may extract them with any tool.
+        zips.check_member_name(name, zips.RESULT_MEMBER, "result")
     except ValueError as exc:
         return Verdict(False, str(exc))
     return Verdict(True, f"nonce {proof.nonce} gives {proof.hash_hex}")

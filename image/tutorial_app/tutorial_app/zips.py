@@ -1,14 +1,20 @@
 """Reading untrusted zips and writing our own.
 
 Zips cross the network both ways, so a reader never extracts: it checks
-there is exactly one member, that its declared size is within the limit,
-and reads at most limit + 1 bytes so a lying header cannot blow memory.
+there is exactly one member, a regular file (not a directory or a symlink
+entry) under the expected name, that its declared size is within the
+limit, and reads at most limit + 1 bytes so a lying header cannot blow
+memory. Accepted results are handed to the user, who may extract them with
+any tool, so a member named `../x` or a symlink entry must never pass.
 """
 
 from __future__ import annotations
 
 import io
+import lzma
+import stat
 import zipfile
+import zlib
 from pathlib import Path
 
 from tutorial_app.store import write_atomic
@@ -28,6 +34,11 @@ RESULT_MEMBER = "result.txt"
 
 def read_single_member(path: Path, limit: int, what: str) -> bytes:
     """The one member's bytes; ValueError says which check failed."""
+    return read_named_member(path, limit, what)[1]
+
+
+def read_named_member(path: Path, limit: int, what: str) -> tuple[str, bytes]:
+    """The one member's name and bytes; ValueError says which check failed."""
     if not path.is_file():
         raise ValueError(f"the {what} zip {path.name} is missing")
     size = path.stat().st_size
@@ -40,27 +51,55 @@ def read_single_member(path: Path, limit: int, what: str) -> bytes:
                 raise ValueError(
                     f"the {what} zip must hold exactly one member, it holds {len(members)}"
                 )
-            member = members[0]
-            if member.file_size > limit:
+            info = members[0]
+            _check_regular(info, what)
+            if info.file_size > limit:
                 raise ValueError(
-                    f"the {what} zip's member declares {member.file_size} bytes; "
+                    f"the {what} zip's member declares {info.file_size} bytes; "
                     f"at most {limit} are allowed"
                 )
-            with archive.open(member) as handle:
+            with archive.open(info) as handle:
                 data = handle.read(limit + 1)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, RuntimeError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        RuntimeError,
+        zlib.error,  # a corrupt deflate stream
+        lzma.LZMAError,
+    ) as exc:
         raise ValueError(f"the {what} zip is corrupt: {exc}") from exc
     except NotImplementedError as exc:  # an unsupported compression method
         raise ValueError(f"the {what} zip is corrupt: {exc}") from exc
     if len(data) > limit:
         raise ValueError(f"the {what} zip's member is larger than {limit} bytes")
-    return data
+    return info.filename, data
+
+
+def _check_regular(info: zipfile.ZipInfo, what: str) -> None:
+    mode = info.external_attr >> 16
+    if info.is_dir() or stat.S_ISDIR(mode):
+        raise ValueError(f"the {what} zip's member is a directory, not a file")
+    if stat.S_ISLNK(mode):
+        raise ValueError(f"the {what} zip's member is a symlink, not a file")
+
+
+def check_member_name(name: str, expected: str, what: str) -> None:
+    """Our zips hold one member under a fixed name; anything else (`../x`) is refused."""
+    if name != expected:
+        raise ValueError(f"the {what} zip's member must be named {expected!r}, not {name[:80]!r}")
 
 
 def read_text_member(path: Path, limit: int, what: str) -> str:
-    data = read_single_member(path, limit, what)
+    return read_named_text_member(path, limit, what)[1]
+
+
+def read_named_text_member(path: Path, limit: int, what: str) -> tuple[str, str]:
+    """The one member's name and UTF-8 text; ValueError says which check failed."""
+    name, data = read_named_member(path, limit, what)
     try:
-        return data.decode("utf-8")
+        return name, data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"the {what} is not valid UTF-8: {exc.reason} at byte {exc.start}"
