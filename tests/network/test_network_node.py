@@ -1,0 +1,165 @@
+"""The node's scheduling in-process, with fake apps: the paths the real app rarely takes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from golem_task_api.enums import VerifyResult
+from golem_task_api.network import apps, node
+from golem_task_api.network.report import TaskStatus
+from golem_task_api.structs import Subtask, Task
+
+
+class FakeRequestor:
+    """Hands out `parts` subtasks; its verdicts come from a script."""
+
+    def __init__(self, task_dir: Path, parts: int, verdicts: list[Any]) -> None:
+        self.task_dir = task_dir
+        self.pending = list(range(parts))
+        self.running: dict[str, int] = {}
+        self.verdicts = verdicts
+        self.calls: list[tuple[str, Any]] = []
+
+    async def create_task(self, task_id: str, count: int, params: dict[str, Any]) -> Task:
+        self.calls.append(("create_task", count))
+        return Task("docker_cpu", {"image": "x", "tag": "y"})
+
+    async def has_pending_subtasks(self, task_id: str) -> bool:
+        return bool(self.pending)
+
+    async def next_subtask(self, task_id: str, subtask_id: str, node_id: str) -> Subtask | None:
+        if not self.pending:
+            return None
+        self.running[subtask_id] = self.pending.pop(0)
+        (self.task_dir / "subtask_inputs" / f"{subtask_id}.in").write_text("in")
+        return Subtask({"n": self.running[subtask_id]}, [f"{subtask_id}.in"])
+
+    async def verify(self, task_id: str, subtask_id: str) -> tuple[VerifyResult, str]:
+        self.calls.append(("verify", subtask_id))
+        verdict = self.verdicts.pop(0) if self.verdicts else VerifyResult.SUCCESS
+        if isinstance(verdict, Exception):
+            raise verdict
+        if verdict == VerifyResult.SUCCESS:
+            result = self.task_dir / "subtask_outputs" / subtask_id / f"{subtask_id}.out"
+            (self.task_dir / "task_outputs" / result.name).write_bytes(result.read_bytes())
+            self.running.pop(subtask_id)
+        elif verdict == VerifyResult.FAILURE:
+            self.pending.append(self.running.pop(subtask_id))
+        return verdict, "scripted"
+
+    async def discard_subtasks(self, task_id: str, subtask_ids: list[str]) -> list[str]:
+        self.calls.append(("discard_subtasks", subtask_ids))
+        for sid in subtask_ids:
+            self.pending.append(self.running.pop(sid))
+        return subtask_ids
+
+    async def abort_subtask(self, task_id: str, subtask_id: str) -> None:
+        self.calls.append(("abort_subtask", subtask_id))
+        self.pending.append(self.running.pop(subtask_id))
+
+    async def abort_task(self, task_id: str) -> None:
+        self.calls.append(("abort_task", task_id))
+
+
+def rpc_error(details: str) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(
+        grpc.StatusCode.INTERNAL, grpc.aio.Metadata(), grpc.aio.Metadata(), details
+    )
+
+
+@pytest.fixture
+def network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Builds a LocalNetwork whose apps are fakes; returns (network, requestor)."""
+    (tmp_path / "input.txt").write_text("hello")
+
+    def build(parts: int, verdicts: list[Any], **overrides: Any) -> Any:
+        config = node.NetworkConfig(
+            inputs=[tmp_path / "input.txt"],
+            task_params={},
+            subtasks=parts,
+            providers=2,
+            make_service=lambda work_dir: object(),  # type: ignore[arg-type,return-value]
+            out_dir=tmp_path / "out",
+            tls=False,
+            work_root=tmp_path / "work",
+            task_id="task-1",
+            **overrides,
+        )
+        fake = FakeRequestor(tmp_path / "work" / "requestor" / "task-1", parts, verdicts)
+
+        async def start_requestor(service: object) -> FakeRequestor:
+            return fake
+
+        async def compute_once(service: object, task_id: str, sid: str, params: Any) -> Path:
+            work_dir = tmp_path / "work" / "providers" / sid
+            assert (work_dir / "subtask_inputs" / f"{sid}.in").read_text() == "in"
+            (work_dir / f"{sid}.out").write_text(f"result {params['n']}")
+            return Path(f"{sid}.out")
+
+        async def shutdown_quietly(client: object, service: object) -> None:
+            pass
+
+        monkeypatch.setattr(apps, "start_requestor", start_requestor)
+        monkeypatch.setattr(apps, "compute_once", compute_once)
+        monkeypatch.setattr(apps, "shutdown_quietly", shutdown_quietly)
+        return node.LocalNetwork(config), fake
+
+    return build
+
+
+async def test_all_verified(network: Any, tmp_path: Path) -> None:
+    local, fake = network(3, [])
+    report = await local.run()
+    assert report.status is TaskStatus.FINISHED
+    assert report.stats.verified == 3 and report.stats.failed_attempts == 0
+    assert sorted(p.read_text() for p in (tmp_path / "out").iterdir()) == [
+        "result 0",
+        "result 1",
+        "result 2",
+    ]
+    assert fake.calls[0] == ("create_task", 3)
+    assert (tmp_path / "work" / "requestor" / "task-1" / "task_inputs" / "input.txt").exists()
+
+
+async def test_failed_verify_call_discards_and_retries(network: Any) -> None:
+    local, fake = network(2, [rpc_error("disk full"), VerifyResult.INCONCLUSIVE])
+    report = await local.run()
+    assert report.status is TaskStatus.FINISHED
+    assert report.stats.verified == 2
+    assert report.stats.failed_attempts == report.stats.retried == 2
+    discarded = [args for name, args in fake.calls if name == "discard_subtasks"]
+    assert len(discarded) == 2 and all(len(ids) == 1 for ids in discarded)
+    assert not [call for call in fake.calls if call[0] in ("abort_subtask", "abort_task")]
+
+
+async def test_rejections_past_the_limit_abort_the_task(network: Any, tmp_path: Path) -> None:
+    local, fake = network(1, [VerifyResult.FAILURE] * 3, max_retries=2)
+    report = await local.run()
+    assert report.status is TaskStatus.FAILED
+    assert "3 failed attempts (limit 2)" in (report.error or "")
+    assert fake.calls[-1] == ("abort_task", "task-1")
+    assert not (tmp_path / "out").exists()
+
+
+async def test_result_outside_the_provider_dir_is_refused(
+    network: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local, fake = network(1, [])
+    answers = iter([Path("../../../etc/passwd")])
+
+    async def compute_once(service: object, task_id: str, sid: str, params: Any) -> Path:
+        path = next(answers, None)
+        if path is None:
+            work_dir = local.config.work_root / "providers" / sid
+            (work_dir / f"{sid}.out").write_text("fine")
+            return Path(f"{sid}.out")
+        return path
+
+    monkeypatch.setattr(apps, "compute_once", compute_once)
+    report = await local.run()
+    assert report.status is TaskStatus.FINISHED, report.error
+    assert report.stats.failed_attempts == 1
+    assert [name for name, _ in fake.calls].count("abort_subtask") == 1
