@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -105,6 +106,24 @@ def build_parser() -> runner.OneLineParser:
     return parser
 
 
+def check_image(parser: argparse.ArgumentParser) -> None:
+    """`--runtime docker` needs docker and the app's image, built locally."""
+    image = f"{version.IMAGE_NAME}:{version.IMAGE_TAG}"
+    if shutil.which("docker") is None:
+        parser.error("--runtime docker needs the docker command, which is not on PATH")
+    try:
+        found = subprocess.run(
+            ["docker", "image", "inspect", image], capture_output=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        parser.error(f"--runtime docker: cannot ask docker about {image}: {exc}")
+    if found.returncode != 0:
+        parser.error(
+            f"--runtime docker: image {image} not found "
+            "(build it with scripts/docker-test-env; is the Docker engine running?)"
+        )
+
+
 def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     runner.check_inputs(parser, [args.input])
     if not pow.MIN_DIFFICULTY <= args.difficulty <= pow.MAX_DIFFICULTY:
@@ -113,8 +132,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
             f"got {args.difficulty}"
         )
     runner.check_run_options(parser, args)
-    if args.runtime == "docker" and shutil.which("docker") is None:
-        parser.error("--runtime docker needs the docker command, which is not on PATH")
+    if args.runtime == "docker":
+        check_image(parser)
     services = docker_services() if args.runtime == "docker" else process_services()
     config = NetworkConfig(
         inputs=[args.input.resolve()],
