@@ -161,9 +161,11 @@ def load_task(task_dir: Path) -> TaskState | None:
     copy keeps `status` from ever writing to a task an app may be running.
     """
     with tempfile.TemporaryDirectory(prefix="tutorial-app-status-") as tmp:
-        for name in (store.SNAPSHOT_NAME, store.JOURNAL_NAME):
-            if (task_dir / name).is_file():
-                shutil.copyfile(task_dir / name, Path(tmp) / name)
+        # The store's files sit at the top of the task dir (the four
+        # protocol directories hold only zips): copy them all.
+        for path in task_dir.iterdir():
+            if path.is_file():
+                shutil.copyfile(path, Path(tmp) / path.name)
         task, _ = store.read_task(Path(tmp))
         return task
 
