@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tutorial_app import pow, search
+from tutorial_app import cpus, pow, search
 from tutorial_helpers import load_pow_vectors
 
 needs_native = pytest.mark.skipif(not search.native_available(), reason="no native search")
@@ -199,9 +199,9 @@ def test_available_cpus_is_positive_and_within_the_affinity() -> None:
 
 def test_cgroup_v2_quota(tmp_path: Path) -> None:
     (tmp_path / "cpu.max").write_text("150000 100000\n")
-    assert search._cgroup_cpu_quota(tmp_path) == 1.5
+    assert cpus.cgroup_cpu_quota(tmp_path) == 1.5
     (tmp_path / "cpu.max").write_text("max 100000\n")
-    assert search._cgroup_cpu_quota(tmp_path) is None
+    assert cpus.cgroup_cpu_quota(tmp_path) is None
 
 
 def test_cgroup_v1_quota(tmp_path: Path) -> None:
@@ -209,6 +209,6 @@ def test_cgroup_v1_quota(tmp_path: Path) -> None:
     cpu.mkdir()
     (cpu / "cpu.cfs_quota_us").write_text("50000\n")
     (cpu / "cpu.cfs_period_us").write_text("100000\n")
-    assert search._cgroup_cpu_quota(tmp_path) == 0.5
+    assert cpus.cgroup_cpu_quota(tmp_path) == 0.5
     (cpu / "cpu.cfs_quota_us").write_text("-1\n")
-    assert search._cgroup_cpu_quota(tmp_path) is None
+    assert cpus.cgroup_cpu_quota(tmp_path) is None
