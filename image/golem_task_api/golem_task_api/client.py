@@ -112,6 +112,26 @@ class _AppClient:
             raise
         return cls(service, channel, host, real_port)
 
+    @classmethod
+    async def connect(
+        cls, service: TaskApiService, host: str, port: int, *, health_timeout: float = 15.0
+    ) -> Self:
+        """Another client on its own channel to an app already running in `service`.
+
+        A node may hold several connections; `close` it, `shutdown` stays with the first.
+        """
+        channel = open_channel(service.work_dir, host, port)
+        try:
+            await wait_for_serving(channel, service, health_timeout)
+        except BaseException:
+            await channel.close(None)
+            raise
+        return cls(service, channel, host, port)
+
+    async def close(self) -> None:
+        """Close this client's channel only; the app keeps running."""
+        await self._channel.close(None)
+
     async def _call(self, method: str, request: Any, reply_type: Any) -> Any:
         call = self._channel.unary_unary(
             f"/{self.SERVICE}/{method}",

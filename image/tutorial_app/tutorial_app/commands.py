@@ -15,7 +15,9 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from golem_task_api import envs
@@ -69,12 +71,18 @@ async def next_subtask(
         event = state.plan_assign(task, subtask_id, node)
         if event is None:
             return None
-        name = input_zip_name(subtask_id)
-        data = task.part_input(event["part"])
-        path = task_dir.subtask_inputs_dir / name
-        await asyncio.to_thread(zips.write_zip, path, zips.INPUT_MEMBER, data, durable=False)
         await tasks.commit(task_dir, [event])
-        difficulty = task.difficulty
+        data, difficulty = task.part_input(event["part"]), task.difficulty
+    # The zip is written after the lock is released so calls do not queue behind
+    # file work; a crash before it is written is repaired from the state on restart.
+    name = input_zip_name(subtask_id)
+    path = task_dir.subtask_inputs_dir / name
+    try:
+        await asyncio.to_thread(zips.write_zip, path, zips.INPUT_MEMBER, data, durable=False)
+    except OSError:
+        with contextlib.suppress(ValueError, OSError):  # give the part back, then fail
+            await abort_subtask(tasks, task_dir, subtask_id)
+        raise
     subtask_params = params.SubtaskParams(difficulty, name)
     return Subtask(params=subtask_params.to_json(), resources=[name])
 
@@ -82,22 +90,52 @@ async def next_subtask(
 async def verify(
     tasks: store.TaskStore, task_dir: RequestorTaskDir, subtask_id: str
 ) -> tuple[VerifyResult, str]:
+    """Judge outside the lock (a staged copy of a good result), then commit under it."""
     params.check_subtask_id(subtask_id)
     async with tasks.locked(task_dir):
         task = await _load(tasks, task_dir)
         state.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
-        part = task.subtask(subtask_id).part
-        name = input_zip_name(subtask_id)
-        result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
-        found = await asyncio.to_thread(
-            verdict.judge, result_zip, task.part_input(part), task.difficulty
-        )
-        if found.ok:
-            await asyncio.to_thread(_copy_result, result_zip, task_dir.task_outputs_dir / name)
-        await tasks.commit(task_dir, state.plan_verdict(task, subtask_id, found.ok, found.reason))
+        part_input, difficulty = task.part_input(task.subtask(subtask_id).part), task.difficulty
+    name = input_zip_name(subtask_id)
+    result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
+    target = task_dir.task_outputs_dir / name
+    found, staged = await asyncio.to_thread(
+        _judge_and_stage, result_zip, target, part_input, difficulty
+    )
+    try:
+        async with tasks.locked(task_dir):
+            task = await _load(tasks, task_dir)
+            events = state.plan_verdict(task, subtask_id, found.ok, found.reason)
+            if staged is not None:
+                os.replace(staged, target)  # one rename: cheap enough to do in the loop
+                staged = None
+            await tasks.commit(task_dir, events)
+    finally:
+        if staged is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staged)
     logger.info("subtask %s: %s (%s)", subtask_id, "accepted" if found.ok else "rejected", found)
     result = VerifyResult.SUCCESS if found.ok else VerifyResult.FAILURE
     return result, found.reason
+
+
+def _judge_and_stage(
+    result_zip: Path, target: Path, part_input: str, difficulty: int
+) -> tuple[verdict.Verdict, Path | None]:
+    """The verdict, and for a good result a temp copy next to `target` (a crash
+    leaves at most a stray temp file, which `repair` removes)."""
+    found = verdict.judge(result_zip, part_input, difficulty)
+    if not found.ok:
+        return found, None
+    data = result_zip.read_bytes()
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return found, Path(tmp)
 
 
 async def discard_subtasks(

@@ -1,8 +1,9 @@
 """Durable task state: a `task.json` snapshot plus an append-only journal.
 
 A call must not cost more as the task grows, so a change appends its
-events to `task.journal` (one JSON object per line, written and fsync'd
-before the reply) instead of rewriting the task. When the journal grows
+events to `task.journal` (one JSON object per line, fsync'd before the
+reply; concurrent calls share an fsync, see `journal`) instead of
+rewriting the task. When the journal grows
 past a threshold the snapshot is rewritten atomically (temp file, fsync,
 rename, fsync dir) with the sequence number it covers, and the journal is
 truncated. Loading replays journal events newer than the snapshot; a torn
@@ -10,7 +11,10 @@ last line (a crash mid-write) is dropped and cut off the file.
 
 The state of each task directory is cached in memory after the first
 load: this process is the only writer. Each directory has its own
-`asyncio.Lock`; commands hold it across load, move and save.
+`asyncio.Lock`; commands hold it across load, move and save, and leaving
+`locked()` waits until everything the call saw is durable. Only the most
+recently used idle tasks stay cached, so a long-lived requestor does not
+keep every task it ever ran in memory.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tutorial_app.journal import Journal, JournalError, fsync_dir
 from tutorial_app.state import Event, TaskState
 
 logger = logging.getLogger(__name__)
@@ -32,13 +37,19 @@ logger = logging.getLogger(__name__)
 SNAPSHOT_NAME = "task.json"
 JOURNAL_NAME = "task.journal"
 MIN_COMPACT_EVENTS = 1000
+#: Idle tasks beyond this many drop their cached state (reloaded on demand).
+MAX_CACHED_TASKS = 32
+
+__all__ = ["JournalError", "TaskStore", "fsync_dir", "read_task", "write_atomic"]
 
 
 @dataclass
 class _Entry:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     state: TaskState | None = None
+    journal: Journal | None = None
     journal_events: int = 0
+    repaired: bool = False
 
 
 def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -61,14 +72,6 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
         raise
     if durable:
         fsync_dir(path.parent)
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def snapshot_bytes(state: TaskState) -> bytes:
@@ -96,7 +99,7 @@ def read_task(task_dir: Path) -> tuple[TaskState | None, int]:
             if int(event["seq"]) > state.seq:
                 state.apply(event)
                 replayed += 1
-    if good_end != journal.stat().st_size:
+    if good_end != journal.stat().st_size:  # a torn tail: no append may glue onto it
         with journal.open("r+b") as handle:
             handle.truncate(good_end)
             os.fsync(handle.fileno())
@@ -115,20 +118,9 @@ def _parse_line(line: bytes) -> Event | None:
     return event
 
 
-def _append(journal: Path, lines: bytes) -> None:
-    created = not journal.exists()
-    with journal.open("ab") as handle:
-        handle.write(lines)
-        handle.flush()
-        os.fsync(handle.fileno())
-    if created:
-        fsync_dir(journal.parent)
-
-
-def _compact(task_dir: Path, data: bytes) -> None:
+def _compact(task_dir: Path, data: bytes, journal: Journal, seq: int) -> None:
     write_atomic(task_dir / SNAPSHOT_NAME, data)
-    with (task_dir / JOURNAL_NAME).open("wb") as handle:
-        os.fsync(handle.fileno())
+    journal.truncate(seq)
 
 
 class TaskStore:
@@ -138,33 +130,70 @@ class TaskStore:
         self,
         min_compact_events: int = MIN_COMPACT_EVENTS,
         repair: Callable[[Path, TaskState], list[Event]] | None = None,
+        max_cached: int = MAX_CACHED_TASKS,
     ) -> None:
-        """`repair` runs (in a thread) on each state loaded from disk; its events are committed."""
-        self._entries: dict[Path, _Entry] = {}
+        """`repair` runs (in a thread) on each state first loaded from disk; its events
+        are committed."""
+        self._entries: dict[str, _Entry] = {}
         self._min_compact_events = min_compact_events
         self._repair = repair
+        self._max_cached = max_cached
 
     def _entry(self, task_dir: Path) -> _Entry:
-        key = Path(os.path.abspath(task_dir))
+        key = os.path.abspath(task_dir)  # a str: building a Path per call costs
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry()
+        else:  # most recently used last: eviction takes from the front
+            self._entries[key] = self._entries.pop(key)
         return entry
 
     @contextlib.asynccontextmanager
     async def locked(self, task_dir: Path) -> AsyncIterator[None]:
-        async with self._entry(task_dir).lock:
+        """Hold the task's lock; on the way out, wait until what the call saw is durable."""
+        entry = self._entry(task_dir)
+        async with entry.lock:
             yield
+            journal, seq = entry.journal, entry.state.seq if entry.state else 0
+        if journal is not None:
+            try:
+                await journal.wait_durable(seq)
+            except JournalError:
+                async with entry.lock:
+                    self._roll_back(entry, journal)
+                raise
+        self._evict_idle()
+
+    def _roll_back(self, entry: _Entry, journal: Journal) -> None:
+        """After a failed fsync: forget the unsaved state; the next call reloads from disk."""
+        if entry.journal is journal:
+            journal.roll_back()
+            journal.close()
+            entry.state, entry.journal = None, None
+
+    def _evict_idle(self) -> None:
+        cached = [e for e in self._entries.values() if e.state is not None]
+        for entry in cached[: max(0, len(cached) - self._max_cached)]:
+            if entry.lock.locked() or (entry.journal is not None and entry.journal.busy()):
+                continue
+            if entry.journal is not None:
+                entry.journal.close()
+            entry.state, entry.journal = None, None
 
     async def load(self, task_dir: Path) -> TaskState | None:
         """The task's state (None before CreateTask); call with the lock held."""
         entry = self._entry(task_dir)
         if entry.state is None:
             loaded, replayed = await asyncio.to_thread(read_task, task_dir)
+            if loaded is None:
+                return None
+            entry.journal = await asyncio.to_thread(
+                Journal.open, task_dir / JOURNAL_NAME, loaded.seq
+            )
             events: list[Event] = []
-            if loaded is not None and self._repair is not None:
+            if self._repair is not None and not entry.repaired:
                 events = await asyncio.to_thread(self._repair, task_dir, loaded)
-            entry.state, entry.journal_events = loaded, replayed
+            entry.state, entry.journal_events, entry.repaired = loaded, replayed, True
             await self.commit(task_dir, events)
         return entry.state
 
@@ -173,45 +202,56 @@ class TaskStore:
         data = snapshot_bytes(state)
         await asyncio.to_thread(write_atomic, task_dir / SNAPSHOT_NAME, data)
         entry = self._entry(task_dir)
-        entry.state, entry.journal_events = state, 0
+        if entry.journal is not None:
+            entry.journal.close()
+        entry.journal = await asyncio.to_thread(Journal.open, task_dir / JOURNAL_NAME, state.seq)
+        entry.state, entry.journal_events, entry.repaired = state, 0, True
 
     async def commit(self, task_dir: Path, events: list[Event]) -> None:
-        """Journal `events` durably, then apply them to the cached state.
+        """Write `events` to the journal, then apply them to the cached state.
 
-        The events must have been planned against the current state, so
-        applying them cannot fail half-way.
+        Call with the lock held; leaving `locked()` makes them durable. The
+        events must have been planned against the current state, so applying
+        them cannot fail half-way. If the write fails, nothing is applied.
         """
         if not events:
             return
         entry = self._entry(task_dir)
-        state = entry.state
-        if state is None:
+        state, journal = entry.state, entry.journal
+        if state is None or journal is None:
             raise RuntimeError(f"commit before load for {task_dir}")
         numbered = [{**event, "seq": state.seq + i + 1} for i, event in enumerate(events)]
         lines = b"".join(
             json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n" for event in numbered
         )
         try:
-            await asyncio.to_thread(_append, task_dir / JOURNAL_NAME, lines)
-        except BaseException:
-            entry.state = None  # reload from disk next time; a torn tail gets cut
+            journal.append(lines, numbered[-1]["seq"])
+        except JournalError:
+            if journal.poisoned is not None:  # a torn line may remain: reload cuts it
+                journal.close()
+                entry.state, entry.journal = None, None
             raise
         for event in numbered:
             state.apply(event)
         entry.journal_events += len(numbered)
         if entry.journal_events >= max(self._min_compact_events, len(state.parts)):
-            await self.compact(task_dir)
+            try:
+                await self.compact(task_dir)
+            except OSError as exc:  # the journal still holds everything; try again later
+                logger.warning("could not compact %s: %s", task_dir, exc)
 
     async def compact(self, task_dir: Path) -> None:
         """Fold the journal into the snapshot; call with the lock held."""
         entry = self._entry(task_dir)
-        if entry.state is None:
+        if entry.state is None or entry.journal is None:
             return
         data = snapshot_bytes(entry.state)
-        await asyncio.to_thread(_compact, task_dir, data)
+        await asyncio.to_thread(_compact, task_dir, data, entry.journal, entry.state.seq)
         entry.journal_events = 0
         logger.debug("compacted %s at seq %d", task_dir, entry.state.seq)
 
     def forget(self, task_dir: Path) -> None:
         """Drop the cached state (tests use it to force a reload from disk)."""
-        self._entries.pop(Path(os.path.abspath(task_dir)), None)
+        entry = self._entries.pop(os.path.abspath(task_dir), None)
+        if entry is not None and entry.journal is not None:
+            entry.journal.close()
