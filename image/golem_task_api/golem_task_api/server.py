@@ -34,6 +34,10 @@ logger = logging.getLogger(__name__)
 
 #: How long in-flight rpcs may finish after shutdown begins before they are cancelled.
 STOP_GRACE_SECONDS = 0.5
+#: Error details travel in HTTP/2 trailers and grpcio clients drop a whole
+#: response whose metadata exceeds 16 KiB, so a message quoting hostile input
+#: (a 1 MB file name, say) is cut to this many characters.
+MAX_DETAILS_CHARS = 2000
 #: No SO_REUSEPORT: two servers must never silently share a port.
 _SERVER_OPTIONS = [("grpc.so_reuseport", 0)]
 
@@ -61,6 +65,13 @@ def _serialize(message: Any) -> bytes:
     return data
 
 
+def _details(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    if len(text) > MAX_DETAILS_CHARS:
+        text = text[: MAX_DETAILS_CHARS - 3] + "..."
+    return text
+
+
 def _method_handler(
     name: str, rpc: Rpc, ctx: CallContext, single_shot: _SingleShot
 ) -> grpc.RpcMethodHandler[Any, Any]:
@@ -75,15 +86,15 @@ def _method_handler(
         try:
             return await rpc.call(ctx, request)
         except ValueError as exc:
-            logger.info("%s: invalid argument: %s", name, exc)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc) or type(exc).__name__)
+            logger.info("%s: invalid argument: %.2000s", name, exc)
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _details(exc))
         except Exception as exc:
             if Executor.is_shutting_down():
                 # Work cut short by Shutdown is expected, not an internal error.
                 logger.info("%s interrupted by shutdown: %s", name, exc)
                 await context.abort(grpc.StatusCode.CANCELLED, f"interrupted by Shutdown: {exc}")
             logger.exception("%s failed", name)
-            await context.abort(grpc.StatusCode.INTERNAL, str(exc) or type(exc).__name__)
+            await context.abort(grpc.StatusCode.INTERNAL, _details(exc))
         finally:
             if rpc.single_shot:
                 # call_soon: the reply goes out before the serve loop stops the server.

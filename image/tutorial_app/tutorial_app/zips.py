@@ -39,8 +39,12 @@ def read_single_member(path: Path, limit: int, what: str) -> bytes:
 
 def read_named_member(path: Path, limit: int, what: str) -> tuple[str, bytes]:
     """The one member's name and bytes; ValueError says which check failed."""
-    if not path.is_file():
+    if path.is_symlink():  # the node copies files: a link here points somewhere else
+        raise ValueError(f"the {what} zip {path.name} is a symlink, not a regular file")
+    if not path.exists():
         raise ValueError(f"the {what} zip {path.name} is missing")
+    if not path.is_file():
+        raise ValueError(f"the {what} zip {path.name} is not a regular file")
     size = path.stat().st_size
     if size > limit + ZIP_OVERHEAD_BYTES:
         raise ValueError(f"the {what} zip is {size} bytes; at most {limit + ZIP_OVERHEAD_BYTES}")
