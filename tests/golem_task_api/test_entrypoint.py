@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FAKE_APP_COMMAND
 from fake_app import FakeRequestor
 from golem_task_api import entrypoint
 from golem_task_api.client import RequestorAppClient
 from golem_task_api.ports import free_port
 from golem_task_api.services import ProcessTaskApiService
+from runtime_helpers import FAKE_APP_COMMAND
 
 BAD_ARGVS = [
     [],

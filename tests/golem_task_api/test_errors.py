@@ -107,3 +107,11 @@ async def test_errors_in_a_real_process(tmp_path: Path, service_factory: Service
         assert await client.run_benchmark() == 123.5
     finally:
         await client.shutdown()
+
+
+async def test_overlong_node_id_is_invalid_argument(fake_requestor: RequestorAppClient) -> None:
+    details = await expect_status(
+        fake_requestor.next_subtask("t1", "s1", "n" * 1025), grpc.StatusCode.INVALID_ARGUMENT
+    )
+    assert details == "opaque_node_id is longer than 1024 characters"
+    assert await fake_requestor.run_benchmark() == 123.5

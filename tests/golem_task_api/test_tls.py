@@ -8,7 +8,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import start_requestor
 from fake_app import FakeRequestor
 from golem_task_api import tls
 from golem_task_api.certs import write_tls_files
@@ -16,6 +15,7 @@ from golem_task_api.client import RequestorAppClient
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
 from golem_task_api.testutils import ServiceFactory, TaskLifecycleUtil
+from runtime_helpers import start_requestor
 
 
 def address(client: RequestorAppClient) -> str:

@@ -47,7 +47,7 @@ def test_logs_configure(monkeypatch: pytest.MonkeyPatch, value: str | None, leve
 
 
 async def test_health_serves_empty_and_role_service(tmp_path: Path) -> None:
-    from conftest import start_requestor
+    from runtime_helpers import start_requestor
 
     client = await start_requestor(tmp_path, FakeRequestor())
     try:

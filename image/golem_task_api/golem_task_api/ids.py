@@ -9,6 +9,8 @@ MAX_ID_LENGTH = 128
 #: A directory name may be at most 255 bytes (NAME_MAX); 128 characters of
 #: non-ASCII text can be more, which the file system would refuse.
 MAX_DIR_NAME_BYTES = 255
+#: A node id is opaque and never a path, but apps may store it per assignment.
+MAX_NODE_ID_LENGTH = 1024
 _FORBIDDEN_CHARS = ("/", "\\", "\0")
 _FORBIDDEN_IDS = (".", "..")
 
@@ -37,3 +39,10 @@ def check_dir_id(kind: str, value: str) -> str:
 
 def check_ids(kind: str, values: list[str]) -> list[str]:
     return [check_dir_id(kind, value) for value in values]
+
+
+def check_node_id(value: str) -> str:
+    """The opaque node id: any text, but bounded, since apps may journal it."""
+    if len(value) > MAX_NODE_ID_LENGTH:
+        raise ValueError(f"opaque_node_id is longer than {MAX_NODE_ID_LENGTH} characters")
+    return value

@@ -14,7 +14,7 @@ from typing import Any
 from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
-from golem_task_api.ids import check_dir_id, check_ids
+from golem_task_api.ids import check_dir_id, check_node_id, check_ids
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.threading import Executor
 
@@ -80,7 +80,8 @@ async def _create_task(ctx: CallContext, request: Any) -> Any:
 async def _next_subtask(ctx: CallContext, request: Any) -> Any:
     task_dir = _task_dir(ctx, request.task_id)
     subtask_id = check_dir_id("subtask_id", request.subtask_id)
-    subtask = await _requestor(ctx).next_subtask(task_dir, subtask_id, request.opaque_node_id)
+    node_id = check_node_id(request.opaque_node_id)
+    subtask = await _requestor(ctx).next_subtask(task_dir, subtask_id, node_id)
     if subtask is None:
         return pb.NextSubtaskReply()
     return pb.NextSubtaskReply(
