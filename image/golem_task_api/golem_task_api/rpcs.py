@@ -14,7 +14,7 @@ from typing import Any
 from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
-from golem_task_api.ids import check_dir_id, check_node_id, check_ids
+from golem_task_api.ids import check_dir_id, check_ids, check_node_id
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.threading import Executor
 
