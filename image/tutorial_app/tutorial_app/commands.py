@@ -17,21 +17,26 @@ import logging
 import math
 import os
 import secrets
-import tempfile
+import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from golem_task_api import envs
 from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.enums import VerifyResult
 from golem_task_api.structs import Subtask, Task
 
-from tutorial_app import params, state, store, verdict, version, zips
+from tutorial_app import params, spares, state, store, verdict, version, zips
 from tutorial_app.state import TaskState
 
 logger = logging.getLogger(__name__)
 
 #: Base memory for a provider process, plus room for a few copies of the input.
 BASE_MEMORY_MIB = 64.0
+#: Parts with inputs up to this size have their zips written and judged in the loop.
+INLINE_WORK_BYTES = 64 * 1024
+T = TypeVar("T")
 
 
 def input_zip_name(subtask_id: str) -> str:
@@ -78,7 +83,10 @@ async def next_subtask(
     name = input_zip_name(subtask_id)
     path = task_dir.subtask_inputs_dir / name
     try:
-        await asyncio.to_thread(zips.write_zip, path, zips.INPUT_MEMBER, data, durable=False)
+        if len(data) <= INLINE_WORK_BYTES:
+            spares.for_task(task_dir).write(path, zips.zip_bytes(zips.INPUT_MEMBER, data))
+        else:
+            await asyncio.to_thread(zips.write_zip, path, zips.INPUT_MEMBER, data, durable=False)
     except OSError:
         with contextlib.suppress(ValueError, OSError):  # give the part back, then fail
             await abort_subtask(tasks, task_dir, subtask_id)
@@ -99,8 +107,8 @@ async def verify(
     name = input_zip_name(subtask_id)
     result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
     target = task_dir.task_outputs_dir / name
-    found, staged = await asyncio.to_thread(
-        _judge_and_stage, result_zip, target, part_input, difficulty
+    found, staged = await _file_work(
+        len(part_input), _judge_and_stage, result_zip, target, part_input, difficulty
     )
     try:
         async with tasks.locked(task_dir):
@@ -119,23 +127,45 @@ async def verify(
     return result, found.reason
 
 
+async def _file_work(size: int, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run small file work in the loop (a thread hop costs more than a few small
+    page-cache syscalls and queues for the GIL); big inputs go to a thread."""
+    if size <= INLINE_WORK_BYTES:
+        return work(*args, **kwargs)
+    return await asyncio.to_thread(work, *args, **kwargs)
+
+
 def _judge_and_stage(
     result_zip: Path, target: Path, part_input: str, difficulty: int
 ) -> tuple[verdict.Verdict, Path | None]:
-    """The verdict, and for a good result a temp copy next to `target` (a crash
-    leaves at most a stray temp file, which `repair` removes)."""
-    found = verdict.judge(result_zip, part_input, difficulty)
-    if not found.ok:
-        return found, None
-    data = result_zip.read_bytes()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    """The verdict, and for a good result a staged file next to `target`.
+
+    A regular result file is hard-linked into place and the link is what gets
+    judged: no copy (creating a file costs ~0.2 ms here, a link ~15 us), and
+    what is published is exactly what was judged. Anything else (a symlink, a
+    mount without hard links) is judged and copied. A crash leaves at most a
+    stray staged file, which `repair` removes.
+    """
+    staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return found, Path(tmp)
+        linkable = stat.S_ISREG(os.lstat(result_zip).st_mode)
+        if linkable:
+            os.link(result_zip, staged, follow_symlinks=False)
+    except OSError:
+        linkable = False
+    found = verdict.judge(staged if linkable else result_zip, part_input, difficulty)
+    if not found.ok or not linkable:
+        with contextlib.suppress(FileNotFoundError):
+            staged.unlink()
+        if found.ok:
+            data = result_zip.read_bytes()
+            store.write_atomic(staged, data, durable=False)
+            if verdict.judge(staged, part_input, difficulty).ok:
+                return found, staged
+            staged.unlink()
+            return verdict.Verdict(False, "the result changed while it was judged"), None
+        return found, None
+    return found, staged
 
 
 async def discard_subtasks(
@@ -179,6 +209,7 @@ def repair(task_dir: Path, task: TaskState) -> list[state.Event]:
     Runs once per task when its state is first loaded (blocking; in a thread).
     """
     directory = RequestorTaskDir(task_dir)
+    spares.clean(directory)
     _repair_inputs(directory, task)
     _repair_outputs(directory, task)
     return state.recover_interrupted(task)
