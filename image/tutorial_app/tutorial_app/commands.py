@@ -4,8 +4,10 @@ File work that a reply promises (an input zip, a result copied to
 `task_outputs`, a result removed) happens before the move is journaled,
 and the journal is fsync'd before the reply, so a crash at any instant
 leaves a state the node can continue from. Only the journal is fsync'd
-per call: input zips and result copies are rebuilt from the state by
-`repair` after a restart, which keeps a call to about one fsync. Bad
+per call (and one fsync serves all the calls waiting for it): input zips
+and result copies are rebuilt from the state by `repair` after a restart.
+Calls on one task queue for its lock, so the lock is held only for cheap
+work: Verify judges a result before it takes the lock for the move. Bad
 input raises ValueError before anything on disk changes.
 """
 
@@ -76,21 +78,15 @@ async def next_subtask(
         event = state.plan_assign(task, subtask_id, node)
         if event is None:
             return None
-        await tasks.commit(task_dir, [event])
-        data, difficulty = task.part_input(event["part"]), task.difficulty
-    # The zip is written after the lock is released so calls do not queue behind
-    # file work; a crash before it is written is repaired from the state on restart.
-    name = input_zip_name(subtask_id)
-    path = task_dir.subtask_inputs_dir / name
-    try:
-        if len(data) <= INLINE_WORK_BYTES:
+        name = input_zip_name(subtask_id)
+        path = task_dir.subtask_inputs_dir / name
+        data = task.part_input(event["part"])
+        if len(data) <= INLINE_WORK_BYTES:  # a write and a rename: cheaper than a thread hop
             spares.for_task(task_dir).write(path, zips.zip_bytes(zips.INPUT_MEMBER, data))
         else:
             await asyncio.to_thread(zips.write_zip, path, zips.INPUT_MEMBER, data, durable=False)
-    except OSError:
-        with contextlib.suppress(ValueError, OSError):  # give the part back, then fail
-            await abort_subtask(tasks, task_dir, subtask_id)
-        raise
+        await tasks.commit(task_dir, [event])
+        difficulty = task.difficulty
     subtask_params = params.SubtaskParams(difficulty, name)
     return Subtask(params=subtask_params.to_json(), resources=[name])
 
