@@ -11,7 +11,7 @@ SOURCES := requirements-dev.txt \
 	image/tutorial_app/pyproject.toml image/tutorial_app/setup.py \
 	$(wildcard image/tutorial_app/tutorial_app/*.c image/tutorial_app/tutorial_app/*.h)
 
-.PHONY: install demo test test-unit test-docker lint proto bench clean
+.PHONY: install demo test test-unit test-fallback test-docker lint proto bench clean
 
 install: $(STAMP)
 
@@ -36,7 +36,12 @@ lint: $(STAMP)
 test-unit: $(STAMP)
 	$(BIN)/pytest -m "not docker" $(PYTEST_ARGS)
 
-test: lint test-unit
+# The app's whole suite again with the native search switched off: the
+# pure-Python reference must stay a working fallback.
+test-fallback: $(STAMP)
+	TUTORIAL_APP_NO_NATIVE=1 $(BIN)/pytest -q -m "not docker" tests/tutorial_app $(PYTEST_ARGS)
+
+test: lint test-unit test-fallback
 	@scripts/maybe-test-docker
 
 test-docker: $(STAMP)
