@@ -53,11 +53,10 @@ class RequestorProcess:
         return [self.client, *self.extra]
 
     async def kill(self) -> None:
-        """SIGKILL: no chance to flush or clean up."""
+        """SIGKILL: no chance to flush or clean up (clients stay open: `close_clients`)."""
         pid = self.service.pid
         if pid is not None and self.service.running():
             os.kill(pid, signal.SIGKILL)
-        await self.close_clients()
         await self.service.stop()
 
     async def close_clients(self) -> None:

@@ -145,6 +145,7 @@ async def run_tasks(work_dir: Path, tasks: int, parts: int) -> None:
         )
     finally:
         await requestor.kill()  # nothing gets flushed on the way out
+        await requestor.close_clients()
     print(f"calls: {calls.total}, peak in flight: {calls.peak}")
     assert calls.peak >= 200, f"only {calls.peak} calls were ever in flight at once"
     for node in nodes:

@@ -1,9 +1,9 @@
 """The requestor's use cases: lock, load, plan a move, do its file work, commit.
 
-File work that a reply promises (an input zip, a result copied to
-`task_outputs`, a result removed) happens before the move is journaled,
-and the journal is fsync'd before the reply, so a crash at any instant
-leaves a state the node can continue from. Only the journal is fsync'd
+File work that a reply promises (an input zip, a result published in
+`task_outputs`, a result removed) is done before the reply, next to the
+journal write, and the journal is fsync'd before the reply, so a crash at
+any instant leaves a state the node can continue from. Only the journal is fsync'd
 per call (and one fsync serves all the calls waiting for it): input zips
 and result copies are rebuilt from the state by `repair` after a restart.
 Calls on one task queue for its lock, so the lock is held only for cheap
@@ -110,10 +110,10 @@ async def verify(
         async with tasks.locked(task_dir):
             task = await _load(tasks, task_dir)
             events = state.plan_verdict(task, subtask_id, found.ok, found.reason)
+            await tasks.commit(task_dir, events)  # if saving fails, nothing is published
             if staged is not None:
                 os.replace(staged, target)  # one rename: cheap enough to do in the loop
                 staged = None
-            await tasks.commit(task_dir, events)
     finally:
         if staged is not None:
             with contextlib.suppress(FileNotFoundError):

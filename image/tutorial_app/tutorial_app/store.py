@@ -165,11 +165,12 @@ class TaskStore:
         self._evict_idle()
 
     def _roll_back(self, entry: _Entry, journal: Journal) -> None:
-        """After a failed fsync: forget the unsaved state; the next call reloads from disk."""
+        """After a failed fsync: forget the unsaved state; the next call reloads from
+        disk and repairs files as after a crash (a result may have been published)."""
         if entry.journal is journal:
             journal.roll_back()
             journal.close()
-            entry.state, entry.journal = None, None
+            entry.state, entry.journal, entry.repaired = None, None, False
 
     def _evict_idle(self) -> None:
         cached = [e for e in self._entries.values() if e.state is not None]
@@ -229,7 +230,7 @@ class TaskStore:
         except JournalError:
             if journal.poisoned is not None:  # a torn line may remain: reload cuts it
                 journal.close()
-                entry.state, entry.journal = None, None
+                entry.state, entry.journal, entry.repaired = None, None, False
             raise
         for event in numbered:
             state.apply(event)

@@ -1,0 +1,295 @@
+"""Crashes and failed writes: nothing acknowledged is lost, nothing half-saved is kept.
+
+The first test SIGKILLs a requestor at random moments (seeded) while
+workers drive tasks, restarts it on the same work dir and carries on as a
+node would: re-verify what was assigned, discard what it never heard of.
+Between rounds, with the app dead, the files must parse and hold every
+acknowledged change. The other tests make writes fail in-process (ENOSPC,
+EIO, a torn write): the call fails with a clear error, and the state is
+as before, in memory and on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import json
+import os
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from golem_task_api.client import RequestorAppClient
+from golem_task_api.dirutils import RequestorTaskDir
+from golem_task_api.enums import VerifyResult
+from load_common import (
+    INPUT_TEXT,
+    RequestorProcess,
+    check_outputs,
+    new_sid,
+    put_result,
+    read_input,
+)
+from tutorial_app import commands, pow, spares, store
+from tutorial_app.state import TaskState
+
+pytestmark = pytest.mark.timeout(150)
+
+ROUNDS = 50
+PARTS = 200
+WORKERS = 6
+
+
+class Ledger:
+    """The node's record of one task: what the requestor acknowledged."""
+
+    def __init__(self, task_dir: RequestorTaskDir, part_inputs: list[str]) -> None:
+        self.task_dir, self.part_inputs = task_dir, part_inputs
+        self.part_of_input = {text: index for index, text in enumerate(part_inputs)}
+        self.assigned: dict[str, int] = {}  # acknowledged NextSubtask
+        self.verified: set[str] = set()  # acknowledged Verify SUCCESS
+        self.retry: list[str] = []  # assigned, verdict not acknowledged yet
+        self.strangers: list[str] = []  # in progress on disk, never acknowledged
+        self.finished = False
+
+    def check_disk(self) -> None:
+        """With the app dead: the files parse and hold every acknowledged change."""
+        json.loads((self.task_dir / store.SNAPSHOT_NAME).read_text(encoding="utf-8"))
+        loaded = _read_copy(self.task_dir)
+        missing = [sid for sid in self.assigned if sid not in loaded.subtasks]
+        assert not missing, f"acknowledged assignments lost: {missing}"
+        lost = [sid for sid in self.verified if loaded.subtasks[sid].status.value != "done"]
+        assert not lost, f"acknowledged verdicts lost: {lost}"
+        active = ("in_progress", "verifying")
+        self.retry = [sid for sid in self.assigned if loaded.subtasks[sid].status.value in active]
+        self.strangers = [
+            sid
+            for sid, sub in loaded.subtasks.items()
+            if sub.status.value in active and sid not in self.assigned
+        ]
+        self.finished = all(part.status.value == "done" for part in loaded.parts)
+
+
+def _read_copy(task_dir: Path) -> TaskState:
+    """Load a copy of the state files, so the test never repairs them for the app."""
+    copy = task_dir.parent / f".copy-{task_dir.name}"
+    copy.mkdir(exist_ok=True)
+    for name in (store.SNAPSHOT_NAME, store.JOURNAL_NAME):
+        if (task_dir / name).exists():
+            shutil.copyfile(task_dir / name, copy / name)
+    loaded, _ = store.read_task(copy)
+    shutil.rmtree(copy)
+    assert loaded is not None
+    return loaded
+
+
+async def drive(ledger: Ledger, client: RequestorAppClient, seed: int) -> None:
+    """Pairs until the task is done or the app dies under us."""
+    task_id = ledger.task_dir.name
+    rng = random.Random(seed)
+    try:
+        while ledger.strangers:
+            sid = ledger.strangers.pop()
+            await client.discard_subtasks(task_id, [sid])
+        while True:
+            if ledger.retry:
+                sid = ledger.retry.pop()
+            else:
+                sid = new_sid("c")
+                if await client.next_subtask(task_id, sid, "node") is None:
+                    if not await client.has_pending_subtasks(task_id) and not ledger.retry:
+                        return
+                    await asyncio.sleep(0.005)
+                    continue
+                ledger.assigned[sid] = ledger.part_of_input[read_input(ledger.task_dir, sid)]
+            part_input = ledger.part_inputs[ledger.assigned[sid]]
+            put_result(ledger.task_dir, sid, part_input, valid=rng.random() > 0.1)
+            result, reason = await client.verify(task_id, sid)
+            if result is VerifyResult.SUCCESS:
+                ledger.verified.add(sid)
+            else:
+                assert reason, "a rejection says why"
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+            raise
+
+
+async def test_sigkill_at_random_moments_loses_nothing(tmp_path: Path) -> None:
+    rng = random.Random(20240607)
+    requestor = RequestorProcess(tmp_path / "work")
+    ledgers: list[Ledger] = []
+    try:
+        for round_no in range(ROUNDS + 1):
+            clients = await requestor.start(channels=2)
+            if not ledgers or ledgers[-1].finished:
+                task_id = f"task-{len(ledgers)}"
+                inputs = await requestor.create_task(task_id, PARTS)
+                ledgers.append(Ledger(requestor.task_dir(task_id), inputs))
+            ledger = ledgers[-1]
+            work = [
+                asyncio.ensure_future(drive(ledger, clients[i % 2], seed=round_no * 100 + i))
+                for i in range(WORKERS)
+            ]
+            if round_no < ROUNDS:
+                await asyncio.sleep(rng.uniform(0.0, 0.3))
+                await requestor.kill()
+                await asyncio.gather(*work)
+                await requestor.close_clients()
+            else:  # the last round runs to the end
+                await asyncio.gather(*work)
+                await requestor.stop()
+            for each in ledgers:
+                each.check_disk()
+    finally:
+        await requestor.kill()
+        await requestor.close_clients()
+    verified = sum(len(ledger.verified) for ledger in ledgers)
+    print(f"{ROUNDS} kills, {len(ledgers)} tasks, {verified} acknowledged verdicts")
+    assert ledgers[-1].finished
+    for ledger in ledgers:
+        check_outputs(ledger.task_dir, ledger.part_inputs)
+    assert sum(len(ledger.verified) for ledger in ledgers) >= PARTS
+
+
+# -- failed writes, in-process ---------------------------------------------------
+
+
+@pytest.fixture
+def task_dir(tmp_path: Path) -> RequestorTaskDir:
+    directory = RequestorTaskDir(tmp_path / "task-1")
+    directory.prepare()
+    (directory.task_inputs_dir / "input.txt").write_text(INPUT_TEXT, encoding="utf-8")
+    return directory
+
+
+async def started(task_dir: RequestorTaskDir) -> store.TaskStore:
+    """A 4-part task with subtask "a" assigned (so the journal exists)."""
+    tasks = store.TaskStore(repair=commands.repair)
+    task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": 4}
+    await commands.create_task(tasks, task_dir, 4, task_params)
+    assert await commands.next_subtask(tasks, task_dir, "a", "node") is not None
+    return tasks
+
+
+def disk(task_dir: Path) -> dict[str, str]:
+    return {
+        name: hashlib.sha256((task_dir / name).read_bytes()).hexdigest()
+        for name in (store.SNAPSHOT_NAME, store.JOURNAL_NAME)
+    }
+
+
+async def memory(tasks: store.TaskStore, task_dir: Path) -> dict[str, Any]:
+    async with tasks.locked(task_dir):
+        loaded = await tasks.load(task_dir)
+        assert loaded is not None
+        return loaded.to_json()
+
+
+def failing(code: int) -> Callable[..., Any]:
+    def fail(*args: object) -> Any:
+        raise OSError(code, os.strerror(code))
+
+    return fail
+
+
+def assert_journal_whole(task_dir: Path) -> list[dict[str, Any]]:
+    data = (task_dir / store.JOURNAL_NAME).read_bytes()
+    assert data.endswith(b"\n")
+    return [json.loads(line) for line in data.splitlines()]
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO])
+async def test_failed_journal_write_changes_nothing(
+    task_dir: RequestorTaskDir, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    tasks = await started(task_dir)
+    before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
+    monkeypatch.setattr(os, "write", failing(code))
+    with pytest.raises(OSError, match=f"could not save the task state.*{os.strerror(code)}"):
+        await commands.next_subtask(tasks, task_dir, "b", "node")
+    monkeypatch.undo()
+    assert await memory(tasks, task_dir) == before_memory
+    assert disk(task_dir) == before_disk
+    assert await commands.next_subtask(tasks, task_dir, "b", "node") is not None
+    assert [event["subtask_id"] for event in assert_journal_whole(task_dir)] == ["a", "b"]
+
+
+@pytest.mark.parametrize("cut_fails", [False, True])
+async def test_torn_write_is_cut_before_the_next_append(
+    task_dir: RequestorTaskDir, monkeypatch: pytest.MonkeyPatch, cut_fails: bool
+) -> None:
+    """Half a line reaches the file, then ENOSPC; if cutting it fails too, a reload does."""
+    tasks = await started(task_dir)
+    before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
+    real_write = os.write
+    writes: list[int] = []
+
+    def half_then_full(fd: int, data: bytes) -> int:
+        if writes:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        writes.append(fd)
+        return real_write(fd, bytes(data)[: len(data) // 2])
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    if cut_fails:
+        monkeypatch.setattr(os, "ftruncate", failing(errno.EIO))
+    with pytest.raises(OSError, match="could not save the task state"):
+        await commands.next_subtask(tasks, task_dir, "b", "node")
+    monkeypatch.undo()
+    if not cut_fails:
+        assert disk(task_dir) == before_disk
+    assert await memory(tasks, task_dir) == before_memory
+    assert await commands.next_subtask(tasks, task_dir, "c", "node") is not None
+    assert [event["subtask_id"] for event in assert_journal_whole(task_dir)] == ["a", "c"]
+
+
+async def test_failed_fsync_fails_the_call_and_rolls_back(
+    task_dir: RequestorTaskDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EIO from fsync: the written events are cut, the state and outputs are as before."""
+    tasks = await started(task_dir)
+    part_input = await _part_input(tasks, task_dir, "a")
+    put_result(task_dir, "a", part_input)
+    before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
+    monkeypatch.setattr(os, "fsync", failing(errno.EIO))
+    with pytest.raises(OSError, match=r"could not save the task state.*Input/output error"):
+        await commands.verify(tasks, task_dir, "a")
+    monkeypatch.undo()
+    assert disk(task_dir) == before_disk
+    assert await memory(tasks, task_dir) == before_memory
+    assert list(task_dir.task_outputs_dir.iterdir()) == []  # the reload repaired it
+    assert await commands.verify(tasks, task_dir, "a") == (
+        VerifyResult.SUCCESS,
+        _reason(part_input),
+    )
+    assert [p.name for p in task_dir.task_outputs_dir.iterdir()] == ["a.zip"]
+
+
+async def test_failed_input_write_assigns_nothing(
+    task_dir: RequestorTaskDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = await started(task_dir)
+    before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
+    monkeypatch.setattr(os, "replace", failing(errno.ENOSPC))
+    monkeypatch.setattr(spares, "write_atomic", failing(errno.ENOSPC))
+    with pytest.raises(OSError, match="No space left on device"):
+        await commands.next_subtask(tasks, task_dir, "b", "node")
+    monkeypatch.undo()
+    assert await memory(tasks, task_dir) == before_memory
+    assert disk(task_dir) == before_disk
+
+
+async def _part_input(tasks: store.TaskStore, task_dir: Path, sid: str) -> str:
+    async with tasks.locked(task_dir):
+        loaded = await tasks.load(task_dir)
+        assert loaded is not None
+        return loaded.part_input(loaded.subtask(sid).part)
+
+
+def _reason(part_input: str) -> str:
+    return f"nonce 0 gives {pow.hash_hex(part_input, 0)}"
