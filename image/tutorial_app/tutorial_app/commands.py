@@ -114,10 +114,13 @@ async def verify(
             if staged is not None:
                 os.replace(staged, target)  # one rename: cheap enough to do in the loop
                 staged = None
+            finished = task.next_pending() is None and task.is_finished()
     finally:
         if staged is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(staged)
+    if finished:  # no more inputs to publish: leave the task dir tidy
+        await asyncio.to_thread(spares.clean, task_dir)
     logger.info("subtask %s: %s (%s)", subtask_id, "accepted" if found.ok else "rejected", found)
     result = VerifyResult.SUCCESS if found.ok else VerifyResult.FAILURE
     return result, found.reason

@@ -34,6 +34,7 @@ class SpareFiles:
         self._free: list[Path] = []
         self._names = itertools.count()
         self._filling = False
+        self.closed = False
 
     def write(self, path: Path, data: bytes) -> None:
         """Replace `path` with `data` whole (not fsync'd: callers can rebuild it)."""
@@ -62,7 +63,7 @@ class SpareFiles:
     def _fill(self) -> None:
         try:
             self.directory.mkdir(exist_ok=True)
-            while len(self._free) < self._keep:
+            while len(self._free) < self._keep and not self.closed:
                 path = self.directory / f"{os.getpid()}-{next(self._names)}"
                 path.touch(exist_ok=False)
                 self._free.append(path)
@@ -86,6 +87,9 @@ def for_task(task_dir: Path) -> SpareFiles:
 
 
 def clean(task_dir: Path) -> None:
-    """Remove spares left by an earlier process (blocking: at load, in a thread)."""
-    _pools.pop(os.path.abspath(task_dir), None)
+    """Remove the task's spares: left by an earlier process, or no longer needed
+    (blocking: run it in a thread)."""
+    pool = _pools.pop(os.path.abspath(task_dir), None)
+    if pool is not None:
+        pool.closed = True
     shutil.rmtree(task_dir / SPARE_DIR, ignore_errors=True)
