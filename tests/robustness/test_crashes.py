@@ -293,3 +293,22 @@ async def _part_input(tasks: store.TaskStore, task_dir: Path, sid: str) -> str:
 
 def _reason(part_input: str) -> str:
     return f"nonce 0 gives {pow.hash_hex(part_input, 0)}"
+
+
+async def test_idle_tasks_leave_the_cache_and_reload_intact(tmp_path: Path) -> None:
+    """A long-lived requestor keeps only recent tasks in memory; the rest reload from disk."""
+    tasks = store.TaskStore(repair=commands.repair, max_cached=2)
+    dirs = []
+    for n in range(5):
+        directory = RequestorTaskDir(tmp_path / f"t{n}")
+        directory.prepare()
+        (directory.task_inputs_dir / "input.txt").write_text(INPUT_TEXT, encoding="utf-8")
+        task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": 2}
+        await commands.create_task(tasks, directory, 2, task_params)
+        assert await commands.next_subtask(tasks, directory, f"s{n}", "node") is not None
+        dirs.append(directory)
+    cached = [d for d in dirs if tasks._entries[str(d)].state is not None]
+    assert cached == dirs[-2:]
+    before = _read_copy(dirs[0]).to_json()
+    assert await memory(tasks, dirs[0]) == before  # reloaded from disk
+    assert await commands.next_subtask(tasks, dirs[0], "again", "node") is not None

@@ -135,6 +135,7 @@ class TaskStore:
         """`repair` runs (in a thread) on each state first loaded from disk; its events
         are committed."""
         self._entries: dict[str, _Entry] = {}
+        self._cached: dict[str, _Entry] = {}  # entries holding a state, least recent first
         self._min_compact_events = min_compact_events
         self._repair = repair
         self._max_cached = max_cached
@@ -144,8 +145,9 @@ class TaskStore:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry()
-        else:  # most recently used last: eviction takes from the front
-            self._entries[key] = self._entries.pop(key)
+        elif entry.state is not None:  # most recently used last: eviction takes the front
+            self._cached.pop(key, None)
+            self._cached[key] = entry
         return entry
 
     @contextlib.asynccontextmanager
@@ -173,13 +175,18 @@ class TaskStore:
             entry.state, entry.journal, entry.repaired = None, None, False
 
     def _evict_idle(self) -> None:
-        cached = [e for e in self._entries.values() if e.state is not None]
-        for entry in cached[: max(0, len(cached) - self._max_cached)]:
+        """Drop the cached state of the least recently used idle tasks beyond the limit."""
+        excess = len(self._cached) - self._max_cached
+        if excess <= 0:
+            return
+        for key in list(self._cached)[:excess]:
+            entry = self._cached[key]
             if entry.lock.locked() or (entry.journal is not None and entry.journal.busy()):
                 continue
             if entry.journal is not None:
                 entry.journal.close()
             entry.state, entry.journal = None, None
+            del self._cached[key]
 
     async def load(self, task_dir: Path) -> TaskState | None:
         """The task's state (None before CreateTask); call with the lock held."""
@@ -195,6 +202,7 @@ class TaskStore:
             if self._repair is not None and not entry.repaired:
                 events = await asyncio.to_thread(self._repair, task_dir, loaded)
             entry.state, entry.journal_events, entry.repaired = loaded, replayed, True
+            self._cached[os.path.abspath(task_dir)] = entry
             await self.commit(task_dir, events)
         return entry.state
 
@@ -207,6 +215,7 @@ class TaskStore:
             entry.journal.close()
         entry.journal = await asyncio.to_thread(Journal.open, task_dir / JOURNAL_NAME, state.seq)
         entry.state, entry.journal_events, entry.repaired = state, 0, True
+        self._cached[os.path.abspath(task_dir)] = entry
 
     async def commit(self, task_dir: Path, events: list[Event]) -> None:
         """Write `events` to the journal, then apply them to the cached state.
@@ -253,6 +262,7 @@ class TaskStore:
 
     def forget(self, task_dir: Path) -> None:
         """Drop the cached state (tests use it to force a reload from disk)."""
+        self._cached.pop(os.path.abspath(task_dir), None)
         entry = self._entries.pop(os.path.abspath(task_dir), None)
         if entry is not None and entry.journal is not None:
             entry.journal.close()
