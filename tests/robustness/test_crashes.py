@@ -18,6 +18,7 @@ import json
 import os
 import random
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,24 @@ async def test_idle_tasks_leave_the_cache_and_reload_intact(tmp_path: Path) -> N
     before = _read_copy(dirs[0]).to_json()
     assert await memory(tasks, dirs[0]) == before  # reloaded from disk
     assert await commands.next_subtask(tasks, dirs[0], "again", "node") is not None
+
+
+async def test_failed_group_fsync_fails_every_waiting_call(
+    task_dir: RequestorTaskDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Concurrent calls share one fsync; when it fails, none of them is kept."""
+    tasks = await started(task_dir)
+    before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
+
+    def slow_eio(fd: int) -> None:
+        time.sleep(0.02)  # let the other calls write and queue behind this fsync
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(os, "fsync", slow_eio)
+    calls = [commands.next_subtask(tasks, task_dir, f"b{n}", "node") for n in range(3)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    monkeypatch.undo()
+    assert all(isinstance(r, OSError) and "could not save" in str(r) for r in results), results
+    assert disk(task_dir) == before_disk
+    assert await memory(tasks, task_dir) == before_memory
+    assert await commands.next_subtask(tasks, task_dir, "b0", "node") is not None

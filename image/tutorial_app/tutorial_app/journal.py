@@ -112,6 +112,7 @@ class Journal:
             # the next append fails and the store reloads from disk.
             self.poisoned = exc
             self.durable_seq = self.written_seq = seq
+            self.durable_size = 0  # `roll_back` may cut it all: the snapshot has it
             raise
         self._epoch += 1
         self.size = self.durable_size = 0

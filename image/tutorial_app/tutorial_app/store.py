@@ -195,6 +195,8 @@ class TaskStore:
             loaded, replayed = await asyncio.to_thread(read_task, task_dir)
             if loaded is None:
                 return None
+            if entry.journal is not None:  # left by a load that failed half-way
+                entry.journal.close()
             entry.journal = await asyncio.to_thread(
                 Journal.open, task_dir / JOURNAL_NAME, loaded.seq
             )
@@ -237,7 +239,8 @@ class TaskStore:
         try:
             journal.append(lines, numbered[-1]["seq"])
         except JournalError:
-            if journal.poisoned is not None:  # a torn line may remain: reload cuts it
+            if journal.poisoned is not None:  # cut what is not durable; reload cuts the rest
+                journal.roll_back()
                 journal.close()
                 entry.state, entry.journal, entry.repaired = None, None, False
             raise
