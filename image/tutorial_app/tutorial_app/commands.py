@@ -87,6 +87,7 @@ async def next_subtask(
             await asyncio.to_thread(zips.write_zip, path, zips.INPUT_MEMBER, data, durable=False)
         await tasks.commit(task_dir, [event])
         difficulty = task.difficulty
+    await spares.settle(task_dir)
     subtask_params = params.SubtaskParams(difficulty, name)
     return Subtask(params=subtask_params.to_json(), resources=[name])
 
@@ -152,7 +153,12 @@ def _judge_and_stage(
             os.link(result_zip, staged, follow_symlinks=False)
     except OSError:
         linkable = False
-    found = verdict.judge(staged if linkable else result_zip, part_input, difficulty)
+    try:
+        found = verdict.judge(staged if linkable else result_zip, part_input, difficulty)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            staged.unlink()
+        raise
     if not found.ok or not linkable:
         with contextlib.suppress(FileNotFoundError):
             staged.unlink()

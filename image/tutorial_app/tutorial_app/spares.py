@@ -3,10 +3,12 @@
 Creating a file (a new inode) costs 0.2-0.3 ms on our disks: more than all
 the rest of a NextSubtask's own work. A background thread keeps a few empty
 files in `<task>/.spare/`; a call writes into one and renames it into place
-(~20 us), falling back to an ordinary atomic write when none is left. A
-crash leaves at most a few empty spares, which `clean` removes on the next
-load. Only the loop thread takes spares and only the filler thread adds
-them; list append and pop are atomic under the GIL.
+(~20 us), falling back to an ordinary atomic write when none is left. The
+call that starts a refill waits for it after releasing the task lock, so
+the directory is quiet whenever no call is running. A crash leaves at most
+a few empty spares, which `clean` removes on the next load. Only the loop
+thread takes spares and only the filler thread adds them; list append and
+pop are atomic under the GIL.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ MAX_POOLS = 32
 class SpareFiles:
     """A pool of empty files on the same file system as the task's directories."""
 
-    def __init__(self, directory: Path, keep: int = 64) -> None:
+    def __init__(self, directory: Path, keep: int = 32) -> None:
         self.directory = directory
         self._keep = keep
         self._free: list[Path] = []
         self._names = itertools.count()
-        self._filling = False
+        self._filling: asyncio.Future[None] | None = None
         self.closed = False
 
     def write(self, path: Path, data: bytes) -> None:
@@ -52,13 +54,20 @@ class SpareFiles:
         self._refill()
 
     def _refill(self) -> None:
-        if self._filling or len(self._free) > self._keep // 2:
+        if self._filling is not None or len(self._free) >= self._keep // 2:
             return
-        self._filling = True
         with contextlib.suppress(RuntimeError):  # no running loop: fill next time
-            asyncio.get_running_loop().run_in_executor(None, self._fill)
-            return
-        self._filling = False
+            self._filling = asyncio.get_running_loop().run_in_executor(None, self._fill)
+            self._filling.add_done_callback(self._filled)
+
+    def _filled(self, future: asyncio.Future[None]) -> None:
+        if self._filling is future:
+            self._filling = None
+
+    async def settle(self) -> None:
+        """Wait for a refill in progress (call it without holding the task lock)."""
+        if self._filling is not None:
+            await asyncio.shield(self._filling)
 
     def _fill(self) -> None:
         try:
@@ -69,8 +78,6 @@ class SpareFiles:
                 self._free.append(path)
         except OSError:
             pass  # a full disk: calls fall back to ordinary writes and fail there
-        finally:
-            self._filling = False
 
 
 _pools: dict[str, SpareFiles] = {}
@@ -84,6 +91,13 @@ def for_task(task_dir: Path) -> SpareFiles:
     while len(_pools) > MAX_POOLS:
         del _pools[next(iter(_pools))]
     return pool
+
+
+async def settle(task_dir: Path) -> None:
+    """Wait for the task's refill in progress, if any."""
+    pool = _pools.get(os.path.abspath(task_dir))
+    if pool is not None:
+        await pool.settle()
 
 
 def clean(task_dir: Path) -> None:
