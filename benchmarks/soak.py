@@ -143,6 +143,7 @@ async def run(minutes: float, parts: int) -> dict[str, Any]:
         "rss_end_mib": round(end_rss, 1),
         "rss_max_mib": round(max(rss for _, rss in samples), 1),
         "growth_after_warmup": round(end_rss / warm_rss - 1, 4),
+        "rss_each_minute_mib": [round(rss, 1) for at, rss in samples if int(at) % 60 < 5],
     }
 
 
