@@ -1,0 +1,49 @@
+"""Zips from the network: any damage is a ValueError with a reason, never a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tutorial_app import zips
+
+GOOD = zips.zip_bytes(zips.RESULT_MEMBER, "a" * 64 + " 12345")
+
+#: A member whose name is empty: zipfile's own `is_dir()` raises IndexError on it.
+EMPTY_MEMBER_NAME = bytes.fromhex(
+    "504b03041400000008003460775d2ff1dcca0c000000460000000a000000726573756c742e7478744b4c"
+    "a40c28181a199b980200504b0102140314000000087b3460775d2ff1dcca0c000000460000000a000000"
+    "0000000000000000800100000000007073756c752e747874504b0506000000000100010038000000340000"
+    "000000"
+)
+
+
+def test_a_member_without_a_name_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.zip"
+    path.write_bytes(EMPTY_MEMBER_NAME)
+    with pytest.raises(ValueError, match="the result zip"):
+        zips.read_named_member(path, zips.MAX_RESULT_BYTES, "result")
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(st.integers(0, len(GOOD) - 1), st.integers(0, 255)), min_size=1, max_size=6)
+)
+def test_damaged_zips_are_refused_with_a_reason(
+    tmp_path: Path, damage: list[tuple[int, int]]
+) -> None:
+    data = bytearray(GOOD)
+    for offset, value in damage:
+        data[offset] = value
+    path = tmp_path / "r.zip"
+    path.write_bytes(bytes(data))
+    try:
+        name, _ = zips.read_named_member(path, zips.MAX_RESULT_BYTES, "result")
+    except ValueError as refused:
+        assert str(refused).startswith("the result"), refused
+    else:
+        assert name  # some damage (to a CRC-free field) leaves a readable zip
