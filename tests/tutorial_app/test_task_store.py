@@ -122,3 +122,19 @@ async def test_state_equals_load_of_save(tmp_path: Path, text: str, parts: int, 
     loaded, _ = store.read_task(directory)
     assert loaded is not None and loaded.to_json() == task.to_json()
     assert TaskState.from_json(json.loads(store.snapshot_bytes(task))).to_json() == task.to_json()
+
+
+async def test_a_reader_leaves_a_torn_tail_alone(tmp_path: Path) -> None:
+    tasks, task = fresh(tmp_path)
+    await tasks.create(tmp_path, task)
+    await play(tasks, tmp_path, task, 1)
+    before = task.to_json()
+    event = state.plan_assign(task, "torn", "node")
+    assert event is not None
+    await tasks.commit(tmp_path, [event])
+    journal = tmp_path / store.JOURNAL_NAME
+    torn = journal.read_bytes()[:-5]
+    journal.write_bytes(torn)
+    loaded, _ = store.read_task(tmp_path, cut_torn_tail=False)
+    assert loaded is not None and loaded.to_json() == before
+    assert journal.read_bytes() == torn

@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -155,19 +154,9 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
 
 
 def load_task(task_dir: Path) -> TaskState | None:
-    """The task's state, read through the store from a private copy.
-
-    `store.read_task` cuts a torn journal tail off the file it reads; a
-    copy keeps `status` from ever writing to a task an app may be running.
-    """
-    with tempfile.TemporaryDirectory(prefix="tutorial-app-status-") as tmp:
-        # The store's files sit at the top of the task dir (the four
-        # protocol directories hold only zips): copy them all.
-        for path in task_dir.iterdir():
-            if path.is_file():
-                shutil.copyfile(path, Path(tmp) / path.name)
-        task, _ = store.read_task(Path(tmp))
-        return task
+    """The task's state, read through the store without writing to the task dir."""
+    task, _ = store.read_task(task_dir, cut_torn_tail=False)
+    return task
 
 
 def status_json(task_dir: Path, task: TaskState) -> dict[str, Any]:

@@ -78,8 +78,12 @@ def snapshot_bytes(state: TaskState) -> bytes:
     return (json.dumps(state.to_json(), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def read_task(task_dir: Path) -> tuple[TaskState | None, int]:
-    """Load snapshot + journal; returns the state and how many events were replayed."""
+def read_task(task_dir: Path, *, cut_torn_tail: bool = True) -> tuple[TaskState | None, int]:
+    """Load snapshot + journal; returns the state and how many events were replayed.
+
+    The owner of the task cuts a torn tail off so no append glues onto it;
+    readers (`tutorial-app status`) pass `cut_torn_tail=False` and write nothing.
+    """
     snapshot = task_dir / SNAPSHOT_NAME
     if not snapshot.exists():
         return None, 0
@@ -99,7 +103,7 @@ def read_task(task_dir: Path) -> tuple[TaskState | None, int]:
             if int(event["seq"]) > state.seq:
                 state.apply(event)
                 replayed += 1
-    if good_end != journal.stat().st_size:  # a torn tail: no append may glue onto it
+    if cut_torn_tail and good_end != journal.stat().st_size:
         with journal.open("r+b") as handle:
             handle.truncate(good_end)
             os.fsync(handle.fileno())
