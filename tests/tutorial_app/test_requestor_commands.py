@@ -366,3 +366,20 @@ async def test_concurrent_next_subtasks_get_distinct_parts(
     loaded, _ = store.read_task(task_dir)
     assert loaded is not None
     assert len({sub.part for sub in loaded.subtasks.values()}) == 20
+
+
+async def test_unreadable_input_is_a_bad_argument(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (task_dir.task_inputs_dir / "locked.txt").write_text("text")
+    real_open = Path.open
+
+    def refusing_open(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path.name == "locked.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    with pytest.raises(ValueError, match=r"cannot read the input 'locked\.txt': Permission denied"):
+        await created(tasks, task_dir, resources=["locked.txt"])
+    assert not (task_dir / store.SNAPSHOT_NAME).exists()

@@ -276,13 +276,17 @@ def _read_input(task_dir: RequestorTaskDir, resources: list[str]) -> str:
     for name, path in zip(resources, paths, strict=True):
         if not path.is_file():
             raise ValueError(f"the resource {name!r} is not a file in task_inputs")
-    size = paths[0].stat().st_size
-    if size > zips.MAX_INPUT_BYTES:
-        raise ValueError(
-            f"the input {resources[0]!r} is {size} bytes; at most {zips.MAX_INPUT_BYTES} allowed"
-        )
-    with paths[0].open("rb") as handle:
-        data = handle.read(zips.MAX_INPUT_BYTES + 1)
+    try:
+        size = paths[0].stat().st_size
+        if size > zips.MAX_INPUT_BYTES:
+            raise ValueError(
+                f"the input {resources[0]!r} is {size} bytes; "
+                f"at most {zips.MAX_INPUT_BYTES} allowed"
+            )
+        with paths[0].open("rb") as handle:
+            data = handle.read(zips.MAX_INPUT_BYTES + 1)
+    except OSError as exc:  # unreadable (permissions, I/O error): the node's input is bad
+        raise ValueError(f"cannot read the input {resources[0]!r}: {exc.strerror}") from exc
     if len(data) > zips.MAX_INPUT_BYTES:
         raise ValueError(f"the input {resources[0]!r} is larger than {zips.MAX_INPUT_BYTES} bytes")
     try:
