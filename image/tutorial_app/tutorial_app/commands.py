@@ -228,7 +228,7 @@ def _repair_inputs(task_dir: RequestorTaskDir, task: TaskState) -> None:
         path = inputs / input_zip_name(sid)
         expected = task.part_input(sub.part)
         try:
-            intact = zips.read_text_member(path, _input_limit(), "input") == expected
+            intact = zips.read_text_member(path, zips.MAX_PART_INPUT_BYTES, "input") == expected
         except ValueError:
             intact = False
         if not intact:
@@ -264,10 +264,6 @@ async def _load(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> TaskState
     if task is None:
         raise ValueError(f"there is no task {task_dir.name!r}; call CreateTask first")
     return task
-
-
-def _input_limit() -> int:
-    return zips.MAX_INPUT_BYTES + zips.MAX_SALT_BYTES
 
 
 def _read_input(task_dir: RequestorTaskDir, resources: list[str]) -> str:

@@ -20,9 +20,6 @@ from tutorial_app import benchmark, params, search, zips
 
 logger = logging.getLogger(__name__)
 
-#: The requestor's input text plus a part's salt.
-MAX_PART_INPUT_BYTES = zips.MAX_INPUT_BYTES + zips.MAX_SALT_BYTES
-
 
 class ComputeInterrupted(RuntimeError):
     """The search stopped before finding a proof (shutdown); there is no result."""
@@ -38,7 +35,7 @@ class ProviderHandler(ProviderAppHandler):
             task_work_dir.subtask_inputs_dir, subtask.resource, "subtask resource"
         )
         name, input_data = await asyncio.to_thread(
-            zips.read_named_text_member, source, MAX_PART_INPUT_BYTES, "input"
+            zips.read_named_text_member, source, zips.MAX_PART_INPUT_BYTES, "input"
         )
         zips.check_member_name(name, zips.INPUT_MEMBER, "input")
         logger.info("searching subtask %s at difficulty %d", subtask_id, subtask.difficulty)

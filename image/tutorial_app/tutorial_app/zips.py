@@ -24,15 +24,12 @@ MAX_RESULT_BYTES = 1 * KIB
 #: The input text limit; a part's input adds a short salt.
 MAX_INPUT_BYTES = 16 * MIB
 MAX_SALT_BYTES = 256
+#: The most a part's input (the text plus its salt) may hold.
+MAX_PART_INPUT_BYTES = MAX_INPUT_BYTES + MAX_SALT_BYTES
 #: Room for headers, a name and a comment around a member.
 ZIP_OVERHEAD_BYTES = 64 * KIB
 INPUT_MEMBER = "input.txt"
 RESULT_MEMBER = "result.txt"
-
-
-def read_single_member(path: Path, limit: int, what: str) -> bytes:
-    """The one member's bytes; ValueError says which check failed."""
-    return read_named_member(path, limit, what)[1]
 
 
 def read_named_member(path: Path, limit: int, what: str) -> tuple[str, bytes]:
