@@ -1,6 +1,8 @@
 """What a node needs from whatever runs an app: start, stop, observe."""
 
 import abc
+import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
 
 
@@ -26,3 +28,17 @@ class TaskApiService(abc.ABC):
     @abc.abstractmethod
     async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
         """Wait for the app to exit on its own; `TimeoutError` if it does not."""
+
+
+async def wait_for_exit(
+    exited: Awaitable[object], timeout: float | None, still_running: str
+) -> None:
+    """Await `exited` for up to `timeout` s, else `TimeoutError(still_running)`.
+
+    The shared body of `wait_until_shutdown_complete`: the caller learns which
+    app is still running, not `wait_for`'s internals (hence `from None`).
+    """
+    try:
+        await asyncio.wait_for(exited, timeout)
+    except TimeoutError:
+        raise TimeoutError(still_running) from None

@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from golem_task_api.services.base import TaskApiService
+from golem_task_api.services.base import TaskApiService, wait_for_exit
 
 logger = logging.getLogger(__name__)
 
@@ -132,10 +132,8 @@ class DockerTaskApiService(TaskApiService):
     async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
         if self._process is None:
             return
-        try:
-            await asyncio.wait_for(self._process.wait(), timeout)
-        except TimeoutError:
-            raise TimeoutError(f"container {self.container_name} is still running") from None
+        still_running = f"container {self.container_name} is still running"
+        await wait_for_exit(self._process.wait(), timeout, still_running)
         self._forget()
 
     async def stop(self) -> None:

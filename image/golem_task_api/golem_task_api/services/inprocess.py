@@ -12,7 +12,7 @@ from pathlib import Path
 
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
 from golem_task_api.server import Role, serve
-from golem_task_api.services.base import TaskApiService
+from golem_task_api.services.base import TaskApiService, wait_for_exit
 from golem_task_api.threading import Executor
 
 
@@ -48,10 +48,8 @@ class InProcessTaskApiService(TaskApiService):
     async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
         if self._task is None:
             return
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout)
-        except TimeoutError:
-            raise TimeoutError("the in-process server is still running") from None
+        still_running = "the in-process server is still running"
+        await wait_for_exit(asyncio.shield(self._task), timeout, still_running)
 
     async def stop(self) -> None:
         if self._task is None:

@@ -14,7 +14,7 @@ import signal
 from collections.abc import Mapping
 from pathlib import Path
 
-from golem_task_api.services.base import TaskApiService
+from golem_task_api.services.base import TaskApiService, wait_for_exit
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +68,8 @@ class ProcessTaskApiService(TaskApiService):
     async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
         if self._process is None:
             return
-        try:
-            await asyncio.wait_for(self._process.wait(), timeout)
-        except TimeoutError:
-            raise TimeoutError(f"the app (pid {self._process.pid}) is still running") from None
+        still_running = f"the app (pid {self._process.pid}) is still running"
+        await wait_for_exit(self._process.wait(), timeout, still_running)
         self._kill_group(signal.SIGKILL)  # children it left behind
         _live_groups.discard(self._process.pid)
 
