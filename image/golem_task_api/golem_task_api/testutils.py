@@ -9,7 +9,7 @@ discard, abort and shutdown scenarios; `run_task` does the whole loop.
 
 import shutil
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -19,10 +19,8 @@ from golem_task_api.client import ProviderAppClient, RequestorAppClient
 from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
 from golem_task_api.ports import free_port
-from golem_task_api.services.base import TaskApiService
+from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
 from golem_task_api.structs import Subtask, Task
-
-ServiceFactory = Callable[[Path], TaskApiService]
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,11 @@ from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTask
 from golem_task_api.enums import VerifyResult
 from golem_task_api.network import apps, files
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
-from golem_task_api.services import TaskApiService
+from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
 from golem_task_api.structs import Subtask
 
 logger = logging.getLogger(__name__)
 
-#: Builds the service that runs one app process with the given work dir.
-ServiceFactory = Callable[[Path], TaskApiService]
 #: Reads a verified result file and says how much work it represents.
 WorkMeter = Callable[[Path], float | None]
 

@@ -2,7 +2,7 @@
 
 import abc
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 
@@ -28,6 +28,11 @@ class TaskApiService(abc.ABC):
     @abc.abstractmethod
     async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
         """Wait for the app to exit on its own; `TimeoutError` if it does not."""
+
+
+#: Builds the service that runs one app process with the given work dir
+#: (nodes and tests start a fresh one per app they run).
+ServiceFactory = Callable[[Path], TaskApiService]
 
 
 async def wait_for_exit(
