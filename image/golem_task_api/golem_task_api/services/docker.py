@@ -22,11 +22,10 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+from golem_task_api.constants import CONTAINER_WORK_DIR
 from golem_task_api.services.base import TaskApiService, wait_for_exit
 
 logger = logging.getLogger(__name__)
-
-CONTAINER_WORK_DIR = "/golem/work"
 
 _live_containers: dict[str, str] = {}  # name -> docker executable
 
