@@ -36,7 +36,7 @@ from load_common import (
     put_result,
     read_input,
 )
-from tutorial_app import commands, pow, spares, store
+from tutorial_app import commands, pow, repair, spares, store
 from tutorial_app.state import TaskState
 
 pytestmark = pytest.mark.timeout(150)
@@ -170,7 +170,7 @@ def task_dir(tmp_path: Path) -> RequestorTaskDir:
 
 async def started(task_dir: RequestorTaskDir) -> store.TaskStore:
     """A 4-part task with subtask "a" assigned (so the journal exists)."""
-    tasks = store.TaskStore(repair=commands.repair)
+    tasks = store.TaskStore(repair=repair.repair)
     task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": 4}
     await commands.create_task(tasks, task_dir, 4, task_params)
     assert await commands.next_subtask(tasks, task_dir, "a", "node") is not None
@@ -298,7 +298,7 @@ def _reason(part_input: str) -> str:
 
 async def test_idle_tasks_leave_the_cache_and_reload_intact(tmp_path: Path) -> None:
     """A long-lived requestor keeps only recent tasks in memory; the rest reload from disk."""
-    tasks = store.TaskStore(repair=commands.repair, max_cached=2)
+    tasks = store.TaskStore(repair=repair.repair, max_cached=2)
     dirs = []
     for n in range(5):
         directory = RequestorTaskDir(tmp_path / f"t{n}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from golem_task_api.dirutils import RequestorTaskDir
-from tutorial_app import commands, store
+from tutorial_app import repair, store
 from tutorial_helpers import INPUT_TEXT
 
 
@@ -20,4 +20,4 @@ def task_dir(tmp_path: Path) -> RequestorTaskDir:
 
 @pytest.fixture
 def tasks() -> store.TaskStore:
-    return store.TaskStore(repair=commands.repair)
+    return store.TaskStore(repair=repair.repair)

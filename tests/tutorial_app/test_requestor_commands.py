@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from tutorial_app import commands, pow, state, store, version, zips
+from tutorial_app import commands, pow, repair, state, store, version, zips
 from tutorial_helpers import INPUT_TEXT, disk_fingerprint
 
 PARAMS: dict[str, Any] = {"difficulty": 6, "resources": ["input.txt"], "subtasks_count": 3}
@@ -328,7 +328,7 @@ async def test_restart_rewrites_damaged_input_and_resumes_verification(
     zip_path.write_bytes(zip_path.read_bytes()[:20])  # half-written
     with (task_dir / store.JOURNAL_NAME).open("a") as handle:  # crashed mid-verify
         handle.write(json.dumps({"type": "verifying", "subtask_id": "a", "seq": 2}) + "\n")
-    restarted = store.TaskStore(repair=commands.repair)
+    restarted = store.TaskStore(repair=repair.repair)
     assert await commands.has_pending_subtasks(restarted, task_dir) is True
     assert part_input(task_dir, "a") == expected
     deliver(task_dir, "a", solve(task_dir, "a"))
@@ -346,7 +346,7 @@ async def test_restart_makes_task_outputs_match_accepted_results(
     await commands.verify(tasks, task_dir, "a")
     (task_dir.task_outputs_dir / "a.zip").write_bytes(b"")  # lost in a machine crash
     (task_dir.task_outputs_dir / "b.zip").write_bytes(b"stray")  # copied, never journaled
-    restarted = store.TaskStore(repair=commands.repair)
+    restarted = store.TaskStore(repair=repair.repair)
     assert await commands.has_pending_subtasks(restarted, task_dir) is True
     assert [p.name for p in task_dir.task_outputs_dir.iterdir()] == ["a.zip"]
     source = task_dir.subtask_outputs_dir("a") / "a.zip"

@@ -5,7 +5,7 @@ File work that a reply promises (an input zip, a result published in
 journal write, and the journal is fsync'd before the reply, so a crash at
 any instant leaves a state the node can continue from. Only the journal is fsync'd
 per call (and one fsync serves all the calls waiting for it): input zips
-and result copies are rebuilt from the state by `repair` after a restart.
+and result copies are rebuilt from the state by `tutorial_app.repair` after a restart.
 Calls on one task queue for its lock, so the lock is held only for cheap
 work: Verify judges a result before it takes the lock for the move. Bad
 input raises ValueError before anything on disk changes.
@@ -41,10 +41,6 @@ INLINE_WORK_BYTES = 64 * 1024
 T = TypeVar("T")
 
 
-def input_zip_name(subtask_id: str) -> str:
-    return f"{subtask_id}.zip"
-
-
 async def create_task(
     tasks: store.TaskStore, task_dir: RequestorTaskDir, max_subtasks_count: int, raw: object
 ) -> Task:
@@ -78,7 +74,7 @@ async def next_subtask(
         event = state.plan_assign(task, subtask_id, node)
         if event is None:
             return None
-        name = input_zip_name(subtask_id)
+        name = zips.subtask_zip_name(subtask_id)
         path = task_dir.subtask_inputs_dir / name
         data = task.part_input(event["part"])
         if len(data) <= INLINE_WORK_BYTES:  # a write and a rename: cheaper than a thread hop
@@ -101,7 +97,7 @@ async def verify(
         task = await _load(tasks, task_dir)
         state.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
         part_input, difficulty = task.part_input(task.subtask(subtask_id).part), task.difficulty
-    name = input_zip_name(subtask_id)
+    name = zips.subtask_zip_name(subtask_id)
     result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
     target = task_dir.task_outputs_dir / name
     found, staged = await _file_work(
@@ -144,7 +140,7 @@ def _judge_and_stage(
     judged: no copy (creating a file costs ~0.2 ms here, a link ~15 us), and
     what is published is exactly what was judged. Anything else (a symlink, a
     mount without hard links) is judged and copied. A crash leaves at most a
-    stray staged file, which `repair` removes.
+    stray staged file, which `tutorial_app.repair` removes.
     """
     staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
@@ -180,7 +176,7 @@ async def discard_subtasks(
         task = await _load(tasks, task_dir)
         events = state.plan_discard(task, list(subtask_ids))
         discarded = [str(event["subtask_id"]) for event in events]
-        outputs = [task_dir.task_outputs_dir / input_zip_name(sid) for sid in discarded]
+        outputs = [task_dir.task_outputs_dir / zips.subtask_zip_name(sid) for sid in discarded]
         await asyncio.to_thread(_remove_files, outputs)
         await tasks.commit(task_dir, events)
     return discarded
@@ -205,58 +201,6 @@ async def abort_task(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> None
 async def has_pending_subtasks(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> bool:
     async with tasks.locked(task_dir):
         return bool((await _load(tasks, task_dir)).has_pending())
-
-
-def repair(task_dir: Path, task: TaskState) -> list[state.Event]:
-    """After a restart: rewrite damaged input zips, make `task_outputs` match the
-    accepted subtasks, and resume cut-short verifications.
-
-    Runs once per task when its state is first loaded (blocking; in a thread).
-    """
-    directory = RequestorTaskDir(task_dir)
-    spares.clean(directory)
-    _repair_inputs(directory, task)
-    _repair_outputs(directory, task)
-    return state.recover_interrupted(task)
-
-
-def _repair_inputs(task_dir: RequestorTaskDir, task: TaskState) -> None:
-    inputs = task_dir.subtask_inputs_dir
-    for sid, sub in task.subtasks.items():
-        if sub.status not in (state.SubtaskStatus.IN_PROGRESS, state.SubtaskStatus.VERIFYING):
-            continue
-        path = inputs / input_zip_name(sid)
-        expected = task.part_input(sub.part)
-        try:
-            intact = zips.read_text_member(path, zips.MAX_PART_INPUT_BYTES, "input") == expected
-        except ValueError:
-            intact = False
-        if not intact:
-            logger.warning("rewriting the damaged input zip of subtask %s", sid)
-            zips.write_zip(path, zips.INPUT_MEMBER, expected)
-
-
-def _repair_outputs(task_dir: RequestorTaskDir, task: TaskState) -> None:
-    """Copies of accepted results only: a crash may have lost one or left a stray."""
-    outputs = task_dir.task_outputs_dir
-    wanted = {
-        input_zip_name(sid)
-        for sid, sub in task.subtasks.items()
-        if sub.status is state.SubtaskStatus.DONE
-    }
-    for path in outputs.iterdir():
-        if path.name not in wanted:
-            logger.warning("removing %s: not an accepted result", path.name)
-            path.unlink()
-    for name in wanted:
-        sid = name.removesuffix(".zip")
-        source = task_dir.subtask_outputs_dir(sid) / name
-        target = outputs / name
-        if source.is_file() and (
-            not target.is_file() or target.read_bytes() != source.read_bytes()
-        ):
-            logger.warning("restoring the accepted result %s", name)
-            _copy_result(source, target)
 
 
 async def _load(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> TaskState:
@@ -291,10 +235,6 @@ def _read_input(task_dir: RequestorTaskDir, resources: list[str]) -> str:
         raise ValueError(
             f"the input {resources[0]!r} must be UTF-8 text: {exc.reason} at byte {exc.start}"
         ) from exc
-
-
-def _copy_result(source: Path, target: Path) -> None:
-    store.write_atomic(target, source.read_bytes(), durable=False)
 
 
 def _remove_files(paths: list[Path]) -> None:

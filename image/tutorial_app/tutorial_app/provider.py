@@ -44,7 +44,7 @@ class ProviderHandler(ProviderAppHandler):
         )
         if proof is None:
             raise ComputeInterrupted(f"the search for subtask {subtask_id} was interrupted")
-        result = Path(f"{subtask_id}.zip")
+        result = Path(zips.subtask_zip_name(subtask_id))
         await asyncio.to_thread(
             zips.write_zip, task_work_dir / result, zips.RESULT_MEMBER, proof.to_line()
         )

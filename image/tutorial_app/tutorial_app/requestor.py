@@ -10,14 +10,14 @@ from golem_task_api.enums import VerifyResult
 from golem_task_api.handlers import RequestorAppHandler
 from golem_task_api.structs import Subtask, Task
 
-from tutorial_app import benchmark, commands, store
+from tutorial_app import benchmark, commands, repair, store
 
 
 class RequestorHandler(RequestorAppHandler):
     """One long-lived handler for all the node's tasks; the store caches their state."""
 
     def __init__(self, tasks: store.TaskStore | None = None) -> None:
-        self.tasks = tasks or store.TaskStore(repair=commands.repair)
+        self.tasks = tasks or store.TaskStore(repair=repair.repair)
 
     async def create_task(
         self, task_work_dir: RequestorTaskDir, max_subtasks_count: int, task_params: dict[str, Any]

@@ -32,6 +32,12 @@ INPUT_MEMBER = "input.txt"
 RESULT_MEMBER = "result.txt"
 
 
+def subtask_zip_name(subtask_id: str) -> str:
+    """Every zip of a subtask is named after it: its input, the provider's result
+    and the published copy of an accepted result."""
+    return f"{subtask_id}.zip"
+
+
 def read_named_member(path: Path, limit: int, what: str) -> tuple[str, bytes]:
     """The one member's name and bytes; ValueError says which check failed."""
     if path.is_symlink():  # the node copies files: a link here points somewhere else
