@@ -19,7 +19,7 @@ from grpc_health.v1 import health_pb2
 from golem_task_api import tls
 from golem_task_api.enums import VerifyResult
 from golem_task_api.proto import golem_task_api_pb2 as pb
-from golem_task_api.rpcs import PROVIDER_SERVICE, REQUESTOR_SERVICE
+from golem_task_api.rpcs import PROVIDER_SERVICE, REQUESTOR_SERVICE, serialize
 from golem_task_api.services.base import TaskApiService
 from golem_task_api.structs import Infrastructure, Subtask, Task
 
@@ -40,11 +40,6 @@ class AppNotReadyError(TimeoutError):
     """The app did not report SERVING in time (or exited first)."""
 
 
-def _serialize(message: Any) -> bytes:
-    data: bytes = message.SerializeToString()
-    return data
-
-
 def open_channel(work_dir: Path, host: str, port: int) -> grpc.aio.Channel:
     """A channel using mutual TLS when the work dir holds the files, else plaintext."""
     target = f"{host}:{port}"
@@ -61,7 +56,7 @@ async def wait_for_serving(
     """Poll health `Check("")` about every 0.1 s until SERVING."""
     check = channel.unary_unary(
         HEALTH_CHECK_PATH,
-        request_serializer=_serialize,
+        request_serializer=serialize,
         response_deserializer=health_pb2.HealthCheckResponse.FromString,
     )
     deadline = time.monotonic() + timeout
@@ -135,7 +130,7 @@ class _AppClient:
     async def _call(self, method: str, request: Any, reply_type: Any) -> Any:
         call = self._channel.unary_unary(
             f"/{self.SERVICE}/{method}",
-            request_serializer=_serialize,
+            request_serializer=serialize,
             response_deserializer=reply_type.FromString,
         )
         return await call(request)

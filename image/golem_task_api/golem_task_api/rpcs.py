@@ -39,6 +39,12 @@ class Rpc:
     single_shot: bool = False
 
 
+def serialize(message: Any) -> bytes:
+    """A protobuf message's wire bytes (typed, for grpcio's serializer hooks)."""
+    data: bytes = message.SerializeToString()
+    return data
+
+
 def parse_json_object(kind: str, text: str) -> dict[str, Any]:
     """Parse wire JSON that must be an object; readable `ValueError` otherwise."""
     try:

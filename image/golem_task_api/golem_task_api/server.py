@@ -27,6 +27,7 @@ from golem_task_api.rpcs import (
     REQUESTOR_SERVICE,
     CallContext,
     Rpc,
+    serialize,
 )
 from golem_task_api.threading import Executor
 
@@ -58,11 +59,6 @@ class _SingleShot:
 
     def __init__(self) -> None:
         self.taken = False
-
-
-def _serialize(message: Any) -> bytes:
-    data: bytes = message.SerializeToString()
-    return data
 
 
 def _details(exc: Exception) -> str:
@@ -103,7 +99,7 @@ def _method_handler(
     return grpc.unary_unary_rpc_method_handler(
         behaviour,
         request_deserializer=rpc.request_type.FromString,
-        response_serializer=_serialize,
+        response_serializer=serialize,
     )
 
 
