@@ -1,9 +1,9 @@
 """`TaskLifecycleUtil`: plays the node in an app's tests.
 
-It works with any service factory (a process now, Docker later), so an
-app's tests drive the real entry point exactly as a node would: prepare the
-requestor's task dir, `CreateTask`, hand subtasks to fresh providers, copy
-results back and `Verify`. The fine-grained methods let tests script
+It works with any service factory (a local process, a Docker container),
+so an app's tests drive the real entry point exactly as a node would:
+prepare the requestor's task dir, `CreateTask`, hand subtasks to fresh
+providers, copy results back and `Verify`. The fine-grained methods let tests script
 discard, abort and shutdown scenarios; `run_task` does the whole loop.
 """
 

@@ -1,4 +1,4 @@
-"""Ways of running an app for a node: a local process, or (later) Docker."""
+"""Ways of running an app for a node: a local process, or a Docker container."""
 
 from golem_task_api.services.base import TaskApiService
 from golem_task_api.services.docker import DockerTaskApiService
