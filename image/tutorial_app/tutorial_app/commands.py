@@ -155,18 +155,18 @@ def _judge_and_stage(
         with contextlib.suppress(FileNotFoundError):
             staged.unlink()
         raise
-    if not found.ok or not linkable:
-        with contextlib.suppress(FileNotFoundError):
-            staged.unlink()
-        if found.ok:
-            data = result_zip.read_bytes()
-            store.write_atomic(staged, data, durable=False)
-            if verdict.judge(staged, part_input, difficulty).ok:
-                return found, staged
-            staged.unlink()
-            return verdict.Verdict(False, "the result changed while it was judged"), None
+    if found.ok and linkable:
+        return found, staged
+    with contextlib.suppress(FileNotFoundError):
+        staged.unlink()
+    if not found.ok:
         return found, None
-    return found, staged
+    # Judged in place, so the file may have changed since: judge the copy published.
+    store.write_atomic(staged, result_zip.read_bytes(), durable=False)
+    if verdict.judge(staged, part_input, difficulty).ok:
+        return found, staged
+    staged.unlink()
+    return verdict.Verdict(False, "the result changed while it was judged"), None
 
 
 async def discard_subtasks(
