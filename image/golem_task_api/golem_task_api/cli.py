@@ -92,13 +92,12 @@ def parse_params(parser: argparse.ArgumentParser, text: str, inputs: list[Path])
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    run = parser
     command = app_command(args.app)
     if not command:
-        run.error("--app must not be empty")
-    runner.check_inputs(run, args.inputs)
-    runner.check_run_options(run, args)
-    params = parse_params(run, args.params, args.inputs)
+        parser.error("--app must not be empty")
+    runner.check_inputs(parser, args.inputs)
+    runner.check_run_options(parser, args)
+    params = parse_params(parser, args.params, args.inputs)
     config = NetworkConfig(
         inputs=[path.resolve() for path in args.inputs],
         task_params=params,

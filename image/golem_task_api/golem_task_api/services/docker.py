@@ -157,7 +157,7 @@ class DockerTaskApiService(TaskApiService):
         if self.container_name is not None:
             _live_containers.pop(self.container_name, None)
 
-    async def _docker(self, *args: str) -> int:
+    async def _docker(self, *args: str) -> None:
         """Run a docker command quietly; a container already gone is not an error."""
         proc = await asyncio.create_subprocess_exec(
             self.docker,
@@ -169,4 +169,3 @@ class DockerTaskApiService(TaskApiService):
         _, err = await proc.communicate()
         if proc.returncode and b"No such container" not in err:
             logger.debug("docker %s: %s", " ".join(args), err.decode(errors="replace").strip())
-        return proc.returncode or 0
