@@ -22,6 +22,18 @@ def address(client: RequestorAppClient) -> str:
     return f"127.0.0.1:{client.port}"
 
 
+def credentials_from(server_dir: Path, client_dir: Path | None) -> grpc.ChannelCredentials:
+    """Trust `server_dir`'s server certificate; present `client_dir`'s client pair (None: none)."""
+    server_cert = (server_dir / tls.SERVER_CERT).read_bytes()
+    if client_dir is None:
+        return grpc.ssl_channel_credentials(root_certificates=server_cert)
+    return grpc.ssl_channel_credentials(
+        root_certificates=server_cert,
+        private_key=(client_dir / tls.CLIENT_KEY).read_bytes(),
+        certificate_chain=(client_dir / tls.CLIENT_CERT).read_bytes(),
+    )
+
+
 async def benchmark_with(target: str, credentials: grpc.ChannelCredentials | None) -> float:
     options = [("grpc.ssl_target_name_override", "localhost")]
     if credentials is None:
@@ -59,19 +71,13 @@ def test_tls_files(tmp_path: Path) -> None:
 async def test_client_with_the_right_certificate_works(tls_requestor: RequestorAppClient) -> None:
     assert await tls_requestor.run_benchmark() == 123.5
     work_dir = tls_requestor.service.work_dir
-    credentials = grpc.ssl_channel_credentials(
-        root_certificates=(work_dir / tls.SERVER_CERT).read_bytes(),
-        private_key=(work_dir / tls.CLIENT_KEY).read_bytes(),
-        certificate_chain=(work_dir / tls.CLIENT_CERT).read_bytes(),
-    )
+    credentials = credentials_from(work_dir, work_dir)
     assert await benchmark_with(address(tls_requestor), credentials) == 123.5
 
 
 async def test_client_without_certificate_is_refused(tls_requestor: RequestorAppClient) -> None:
     work_dir = tls_requestor.service.work_dir
-    credentials = grpc.ssl_channel_credentials(
-        root_certificates=(work_dir / tls.SERVER_CERT).read_bytes()
-    )
+    credentials = credentials_from(work_dir, None)
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await benchmark_with(address(tls_requestor), credentials)
     assert info.value.code() is grpc.StatusCode.UNAVAILABLE
@@ -83,11 +89,7 @@ async def test_client_from_another_ca_is_refused(
     work_dir = tls_requestor.service.work_dir
     other = tmp_path / "other"
     write_tls_files(other)
-    credentials = grpc.ssl_channel_credentials(
-        root_certificates=(work_dir / tls.SERVER_CERT).read_bytes(),
-        private_key=(other / tls.CLIENT_KEY).read_bytes(),
-        certificate_chain=(other / tls.CLIENT_CERT).read_bytes(),
-    )
+    credentials = credentials_from(work_dir, other)
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await benchmark_with(address(tls_requestor), credentials)
     assert info.value.code() is grpc.StatusCode.UNAVAILABLE
@@ -105,11 +107,7 @@ async def test_server_with_other_certificate_is_not_trusted(
     work_dir = tls_requestor.service.work_dir
     other = tmp_path / "other"
     write_tls_files(other)
-    credentials = grpc.ssl_channel_credentials(
-        root_certificates=(other / tls.SERVER_CERT).read_bytes(),
-        private_key=(work_dir / tls.CLIENT_KEY).read_bytes(),
-        certificate_chain=(work_dir / tls.CLIENT_CERT).read_bytes(),
-    )
+    credentials = credentials_from(other, work_dir)
     with pytest.raises(grpc.aio.AioRpcError):
         await benchmark_with(address(tls_requestor), credentials)
 
