@@ -171,8 +171,9 @@ class TaskStore:
         self._evict_idle()
 
     def _roll_back(self, entry: _Entry, journal: Journal) -> None:
-        """After a failed fsync: forget the unsaved state; the next call reloads from
-        disk and repairs files as after a crash (a result may have been published)."""
+        """After the journal was poisoned (a failed fsync, or a failed write that could
+        not be cut back): forget the unsaved state; the next call reloads from disk and
+        repairs files as after a crash (a result may have been published)."""
         if entry.journal is journal:
             journal.roll_back()
             journal.close()
@@ -244,9 +245,7 @@ class TaskStore:
             journal.append(lines, numbered[-1]["seq"])
         except JournalError:
             if journal.poisoned is not None:  # cut what is not durable; reload cuts the rest
-                journal.roll_back()
-                journal.close()
-                entry.state, entry.journal, entry.repaired = None, None, False
+                self._roll_back(entry, journal)
             raise
         for event in numbered:
             state.apply(event)
