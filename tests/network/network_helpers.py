@@ -106,10 +106,3 @@ def processes_mentioning(text: str) -> list[int]:
         if text in cmdline and alive(int(entry.name)):
             pids.append(int(entry.name))
     return pids
-
-
-def write_input(directory: Path) -> Path:
-    """A small task input (each test module's `input_file` fixture)."""
-    path = directory / "input.txt"
-    path.write_text("Proof of work on a local Golem network.\n", encoding="utf-8")
-    return path

@@ -9,7 +9,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 from network_helpers import (
     TUTORIAL_APP,
     alive,
@@ -17,13 +16,7 @@ from network_helpers import (
     env,
     processes_mentioning,
     tutorial_app,
-    write_input,
 )
-
-
-@pytest.fixture
-def input_file(tmp_path: Path) -> Path:
-    return write_input(tmp_path)
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]

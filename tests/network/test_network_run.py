@@ -12,14 +12,7 @@ from network_helpers import (
     golem_task_api,
     processes_mentioning,
     tutorial_app,
-    write_input,
 )
-
-
-@pytest.fixture
-def input_file(tmp_path: Path) -> Path:
-    return write_input(tmp_path)
-
 
 TLS_FILES = set(tls.ALL_FILES)
 

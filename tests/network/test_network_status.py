@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from network_helpers import tutorial_app, write_input
-
-
-@pytest.fixture
-def input_file(tmp_path: Path) -> Path:
-    return write_input(tmp_path)
+from network_helpers import tutorial_app
 
 
 def test_status_of_a_finished_task(input_file: Path, tmp_path: Path) -> None:
