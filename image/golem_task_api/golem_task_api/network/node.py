@@ -217,60 +217,70 @@ class LocalNetwork:
 
     async def _attempt(self, task_id: str, attempt: _Attempt, subtask: Subtask) -> _Attempt:
         """Run one subtask on a fresh provider, deliver the result and verify it."""
-        requestor, task_dir, root = self._requestor, self._task_dir, self._root
-        assert requestor is not None and task_dir is not None and root is not None
         started = time.monotonic()
-        sid = attempt.subtask_id
-        provider_dir = ProviderTaskDir(root / "providers" / sid)
         try:
-            try:
-                provider_dir.prepare()
-                files.copy_resources(
-                    task_dir.subtask_inputs_dir, subtask.resources, provider_dir.subtask_inputs_dir
-                )
-                if self.config.tls:
-                    await asyncio.to_thread(apps.write_tls, provider_dir)
-                service = self.config.make_service(provider_dir)
-                output = await asyncio.wait_for(
-                    apps.compute_once(service, task_id, sid, subtask.params),
-                    self.config.subtask_timeout,
-                )
-                result = files.collect_result(
-                    provider_dir, output, task_dir.subtask_outputs_dir(sid)
-                )
-            except (
-                grpc.aio.AioRpcError,
-                apps.ProviderCrashed,
-                apps.AppStartError,
-                files.FileMoveError,
-                OSError,
-                TimeoutError,
-            ) as exc:
-                attempt.reason = apps.describe(exc)
-                with contextlib.suppress(grpc.aio.AioRpcError):
-                    await requestor.abort_subtask(task_id, sid)
-                return attempt
-            finally:
-                if not self._keep:
-                    shutil.rmtree(provider_dir, ignore_errors=True)
-            if self.config.work_meter is not None:
-                attempt.work = _measure(self.config.work_meter, result)
-            try:
-                verdict, reason = await requestor.verify(task_id, sid)
-            except grpc.aio.AioRpcError as exc:
-                verdict, reason = VerifyResult.INCONCLUSIVE, f"Verify failed: {apps.describe(exc)}"
-            logger.info("%s: Verify -> %s (%s)", sid, VerifyResult(verdict).name, reason)
-            if verdict == VerifyResult.SUCCESS:
-                attempt.verified = True
-            elif verdict == VerifyResult.FAILURE:
-                attempt.reason = f"rejected: {reason}"  # the app put the work back
-            else:
-                attempt.reason = f"{VerifyResult(verdict).name.lower()}: {reason}"
-                with contextlib.suppress(grpc.aio.AioRpcError):
-                    await requestor.discard_subtasks(task_id, [sid])
+            result = await self._compute(task_id, attempt, subtask)
+            if result is not None:
+                await self._judge(task_id, attempt, result)
             return attempt
         finally:
             attempt.seconds = time.monotonic() - started
+
+    async def _compute(self, task_id: str, attempt: _Attempt, subtask: Subtask) -> Path | None:
+        """The result, copied to the requestor; None (reason set, subtask aborted) if it failed."""
+        requestor, task_dir, root = self._requestor, self._task_dir, self._root
+        assert requestor is not None and task_dir is not None and root is not None
+        sid = attempt.subtask_id
+        provider_dir = ProviderTaskDir(root / "providers" / sid)
+        try:
+            provider_dir.prepare()
+            files.copy_resources(
+                task_dir.subtask_inputs_dir, subtask.resources, provider_dir.subtask_inputs_dir
+            )
+            if self.config.tls:
+                await asyncio.to_thread(apps.write_tls, provider_dir)
+            service = self.config.make_service(provider_dir)
+            output = await asyncio.wait_for(
+                apps.compute_once(service, task_id, sid, subtask.params),
+                self.config.subtask_timeout,
+            )
+            return files.collect_result(provider_dir, output, task_dir.subtask_outputs_dir(sid))
+        except (
+            grpc.aio.AioRpcError,
+            apps.ProviderCrashed,
+            apps.AppStartError,
+            files.FileMoveError,
+            OSError,
+            TimeoutError,
+        ) as exc:
+            attempt.reason = apps.describe(exc)
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await requestor.abort_subtask(task_id, sid)
+            return None
+        finally:
+            if not self._keep:
+                shutil.rmtree(provider_dir, ignore_errors=True)
+
+    async def _judge(self, task_id: str, attempt: _Attempt, result: Path) -> None:
+        """Measure the delivered result and `Verify` it; a failure is discarded or put back."""
+        requestor = self._requestor
+        assert requestor is not None
+        sid = attempt.subtask_id
+        if self.config.work_meter is not None:
+            attempt.work = _measure(self.config.work_meter, result)
+        try:
+            verdict, reason = await requestor.verify(task_id, sid)
+        except grpc.aio.AioRpcError as exc:
+            verdict, reason = VerifyResult.INCONCLUSIVE, f"Verify failed: {apps.describe(exc)}"
+        logger.info("%s: Verify -> %s (%s)", sid, VerifyResult(verdict).name, reason)
+        if verdict == VerifyResult.SUCCESS:
+            attempt.verified = True
+        elif verdict == VerifyResult.FAILURE:
+            attempt.reason = f"rejected: {reason}"  # the app put the work back
+        else:
+            attempt.reason = f"{VerifyResult(verdict).name.lower()}: {reason}"
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await requestor.discard_subtasks(task_id, [sid])
 
 
 def _measure(meter: WorkMeter, result: Path) -> float | None:
