@@ -8,8 +8,9 @@ reference before it is returned.
 The native extension `tutorial_app._fastpow` hashes the input's full blocks
 once and then one (sometimes two) SHA-256 compressions per nonce, with the
 SHA extensions when the CPU has them. It releases the GIL, so the nonce
-space is split between threads, one per usable core. The search runs in
-chunks of about `CHUNK_SECONDS`, so a stop request is honoured quickly.
+space is split between threads, one per usable core (`tutorial_app.scan`).
+The search runs in chunks of about `scan.CHUNK_SECONDS`, so a stop request
+is honoured quickly.
 
 Without the extension (not built, or ``TUTORIAL_APP_NO_NATIVE=1`` in the
 environment at import) the reference loop is used, about 30 times slower.
@@ -23,12 +24,9 @@ import threading
 import time
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from tutorial_app import cpus, pow
-
-if TYPE_CHECKING:
-    from tutorial_app import _fastpow
+from tutorial_app import cpus, pow, scan
 
 __all__ = [
     "Backend",
@@ -47,12 +45,6 @@ Backend = Literal["auto", "sha_ni", "portable", "python"]
 
 #: Set to a non-empty value other than "0" to disable the native search (read at import).
 NO_NATIVE_ENV = "TUTORIAL_APP_NO_NATIVE"
-#: Each native call scans about this long, which bounds the reaction to a stop request.
-CHUNK_SECONDS = 0.01
-_FIRST_CHUNK = 1 << 14
-_MIN_CHUNK = 1 << 10
-_MAX_CHUNK = 1 << 26
-_POLL_SECONDS = 0.005
 _BENCHMARK_INPUT = "benchmark " * 8
 
 
@@ -197,9 +189,9 @@ def _search(
     searcher = _native.Searcher(input_data.encode("utf-8"), difficulty, codes[backend])
     count = available_cpus() if workers is None else workers
     if count == 1:
-        found, checked = _scan_inline(searcher, should_stop, start, stop)
+        found, checked = scan.inline(searcher, should_stop, start, stop)
     else:
-        found, checked = _scan_threads(searcher, should_stop, start, stop, count)
+        found, checked = scan.threads(searcher, should_stop, start, stop, count)
     if found is None:
         return None, checked
     return _verified_proof(input_data, difficulty, found), checked
@@ -229,115 +221,6 @@ def _verified_proof(input_data: str, difficulty: int, nonce: int) -> pow.Proof:
     if int.from_bytes(hashed, "big") >= pow.target(difficulty):
         raise RuntimeError(f"native search reported nonce {nonce}, which is not valid")
     return pow.Proof(hashed.hex(), nonce)
-
-
-def _next_chunk(chunk: int, elapsed: float) -> int:
-    """Aim the next chunk at CHUNK_SECONDS, changing at most fourfold per step."""
-    wanted = chunk * 4 if elapsed <= 0 else int(chunk * CHUNK_SECONDS / elapsed)
-    wanted = max(chunk // 4, min(chunk * 4, wanted))
-    return max(_MIN_CHUNK, min(_MAX_CHUNK, wanted))
-
-
-def _scan_inline(
-    searcher: _fastpow.Searcher, should_stop: Callable[[], bool], start: int, stop: int
-) -> tuple[int | None, int]:
-    scan = searcher.scan
-    nonce, chunk, checked = start, _FIRST_CHUNK, 0
-    while nonce < stop:
-        if should_stop():
-            return None, checked
-        count = min(chunk, stop - nonce)
-        began = time.perf_counter()
-        found = scan(nonce, count)
-        if found is not None:
-            return found, checked + found - nonce + 1
-        checked += count
-        nonce += count
-        chunk = _next_chunk(chunk, time.perf_counter() - began)
-    return None, checked
-
-
-class _Shared:
-    """Work shared by the search threads: chunks are handed out in nonce order."""
-
-    def __init__(self, start: int, stop: int) -> None:
-        self.lock = threading.Lock()
-        self.next = start
-        self.stop = stop
-        self.best: int | None = None
-        self.checked = 0
-        self.cancelled = threading.Event()
-        self.error: BaseException | None = None
-
-    def claim(self, chunk: int) -> tuple[int, int] | None:
-        with self.lock:
-            # Once a proof is found no new chunk is claimed: every unclaimed
-            # nonce is above it, and the chunks in flight (all below) finish,
-            # so the smallest proof over them is the smallest overall.
-            if self.cancelled.is_set() or self.best is not None or self.next >= self.stop:
-                return None
-            first = self.next
-            count = min(chunk, self.stop - first)
-            self.next += count
-            return first, count
-
-    def report(self, first: int, count: int, found: int | None) -> None:
-        with self.lock:
-            if found is None:
-                self.checked += count
-            else:
-                self.checked += found - first + 1
-                if self.best is None or found < self.best:
-                    self.best = found
-
-
-def _scan_threads(
-    searcher: _fastpow.Searcher,
-    should_stop: Callable[[], bool],
-    start: int,
-    stop: int,
-    workers: int,
-) -> tuple[int | None, int]:
-    scan = searcher.scan
-    shared = _Shared(start, stop)
-    finished = threading.Semaphore(0)
-
-    def work() -> None:
-        chunk = _FIRST_CHUNK
-        try:
-            while (claimed := shared.claim(chunk)) is not None:
-                first, count = claimed
-                began = time.perf_counter()
-                shared.report(first, count, scan(first, count))
-                chunk = _next_chunk(chunk, time.perf_counter() - began)
-        except BaseException as error:  # handed to the caller's thread
-            shared.error = error
-            shared.cancelled.set()
-        finally:
-            finished.release()
-
-    threads = [
-        threading.Thread(target=work, name=f"nonce-search-{i}", daemon=True) for i in range(workers)
-    ]
-    for thread in threads:
-        thread.start()
-    running = workers
-    try:
-        while running:
-            if finished.acquire(timeout=_POLL_SECONDS):
-                running -= 1
-                continue
-            if not shared.cancelled.is_set() and should_stop():
-                shared.cancelled.set()
-    finally:
-        shared.cancelled.set()
-        for thread in threads:
-            thread.join()
-    if shared.error is not None:
-        raise shared.error
-    # Every claimed chunk was scanned to its end or to its first proof, so
-    # `best` is the smallest proof even when the search was stopped.
-    return shared.best, shared.checked
 
 
 def available_cpus() -> int:
