@@ -9,13 +9,15 @@ from pathlib import Path
 import grpc
 import pytest
 from fake_app import FakeRequestor
+from golem_task_api import client as client_module
 from golem_task_api import tls
 from golem_task_api.certs import write_tls_files
 from golem_task_api.client import RequestorAppClient
+from golem_task_api.ports import free_port
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
 from golem_task_api.testutils import ServiceFactory, TaskLifecycleUtil
-from runtime_helpers import start_requestor
+from runtime_helpers import fake_service, start_requestor
 
 
 def address(client: RequestorAppClient) -> str:
@@ -147,3 +149,20 @@ async def test_python_ssl_client_gets_h2(tls_requestor: RequestorAppClient) -> N
         writer.close()
         with contextlib.suppress(ssl.SSLError, ConnectionError):
             await writer.wait_closed()  # the server's HTTP/2 preface races our close
+
+
+async def test_a_client_that_cannot_open_its_channel_stops_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "requestor"
+    work.mkdir()
+    write_tls_files(work)
+
+    def unusable_tls_files(*args: object) -> None:
+        raise ValueError("unusable TLS files")
+
+    monkeypatch.setattr(client_module, "open_channel", unusable_tls_files)
+    service = fake_service(work)
+    with pytest.raises(ValueError, match="unusable TLS files"):
+        await RequestorAppClient.create(service, free_port(), health_timeout=5.0)
+    assert not service.running()

@@ -98,14 +98,11 @@ class _AppClient:
     ) -> Self:
         """Start the app in `service` on `port` and wait until it is ready."""
         host, real_port = await service.start([cls.ROLE, str(port)], port)
-        channel = open_channel(service.work_dir, host, real_port)
         try:
-            await wait_for_serving(channel, service, health_timeout)
-        except BaseException:
-            await channel.close(None)
+            return await cls.connect(service, host, real_port, health_timeout=health_timeout)
+        except BaseException:  # e.g. unreadable TLS files: the app must not outlive us
             await service.stop()
             raise
-        return cls(service, channel, host, real_port)
 
     @classmethod
     async def connect(
