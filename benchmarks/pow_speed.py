@@ -70,7 +70,7 @@ def fast_hps(input_data: str, seconds: float, workers: int) -> float:
 
 
 def measure(input_data: str, seconds: float, rounds: int, cores: int) -> dict[str, float]:
-    """Best of `rounds` for each figure; the rounds interleave the four measurements so
+    """Best of `rounds` for each figure; the rounds interleave the five measurements so
     that background load hits them alike and their ratios stay comparable."""
     # Random bytes: a buffer of zeros can map every page to the one zero page,
     # which stays in cache and overstates what 16 MiB of real data gets.

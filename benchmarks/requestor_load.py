@@ -59,18 +59,20 @@ def put_result(task_dir: RequestorTaskDir, subtask_id: str, data: bytes) -> None
     (directory / f"{subtask_id}.zip").write_bytes(data)
 
 
-def rss_peak_mib(pid: int) -> float:
+def _status_mib(pid: int, key: str) -> float:
+    """A memory figure (kB in /proc/<pid>/status) in MiB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{key}:"):
             return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM")
+    raise RuntimeError(f"no {key}")
+
+
+def rss_peak_mib(pid: int) -> float:
+    return _status_mib(pid, "VmHWM")
 
 
 def rss_now_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    return _status_mib(pid, "VmRSS")
 
 
 @dataclass
