@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -61,7 +60,7 @@ class Ledger:
     def check_disk(self) -> None:
         """With the app dead: the files parse and hold every acknowledged change."""
         json.loads((self.task_dir / store.SNAPSHOT_NAME).read_text(encoding="utf-8"))
-        loaded = _read_copy(self.task_dir)
+        loaded = _read_unchanged(self.task_dir)
         missing = [sid for sid in self.assigned if sid not in loaded.subtasks]
         assert not missing, f"acknowledged assignments lost: {missing}"
         lost = [sid for sid in self.verified if loaded.subtasks[sid].status.value != "done"]
@@ -76,15 +75,9 @@ class Ledger:
         self.finished = all(part.status.value == "done" for part in loaded.parts)
 
 
-def _read_copy(task_dir: Path) -> TaskState:
-    """Load a copy of the state files, so the test never repairs them for the app."""
-    copy = task_dir.parent / f".copy-{task_dir.name}"
-    copy.mkdir(exist_ok=True)
-    for name in (store.SNAPSHOT_NAME, store.JOURNAL_NAME):
-        if (task_dir / name).exists():
-            shutil.copyfile(task_dir / name, copy / name)
-    loaded, _ = store.read_task(copy)
-    shutil.rmtree(copy)
+def _read_unchanged(task_dir: Path) -> TaskState:
+    """Load the state without cutting a torn tail: the test never repairs for the app."""
+    loaded, _ = store.read_task(task_dir, cut_torn_tail=False)
     assert loaded is not None
     return loaded
 
@@ -310,7 +303,7 @@ async def test_idle_tasks_leave_the_cache_and_reload_intact(tmp_path: Path) -> N
         dirs.append(directory)
     cached = [d for d in dirs if tasks._entries[str(d)].state is not None]
     assert cached == dirs[-2:]
-    before = _read_copy(dirs[0]).to_json()
+    before = _read_unchanged(dirs[0]).to_json()
     assert await memory(tasks, dirs[0]) == before  # reloaded from disk
     assert await commands.next_subtask(tasks, dirs[0], "again", "node") is not None
 
