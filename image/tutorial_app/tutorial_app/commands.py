@@ -3,9 +3,11 @@
 File work that a reply promises (an input zip, a result published in
 `task_outputs`, a result removed) is done before the reply, next to the
 journal write, and the journal is fsync'd before the reply, so a crash at
-any instant leaves a state the node can continue from. Only the journal is fsync'd
-per call (and one fsync serves all the calls waiting for it): input zips
-and result copies are rebuilt from the state by `tutorial_app.repair` after a restart.
+any instant leaves a state the node can continue from. Apart from the
+directory a discard removed results from, only the journal is fsync'd per
+call (and one fsync serves all the calls waiting for it): input zips and
+result copies are rebuilt from the state by `tutorial_app.repair` after a
+restart.
 Calls on one task queue for its lock, so the lock is held only for cheap
 work: Verify judges a result before it takes the lock for the move. Bad
 input raises ValueError before anything on disk changes.
@@ -200,7 +202,7 @@ async def abort_task(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> None
 
 async def has_pending_subtasks(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> bool:
     async with tasks.locked(task_dir):
-        return bool((await _load(tasks, task_dir)).has_pending())
+        return (await _load(tasks, task_dir)).has_pending()
 
 
 async def _load(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> TaskState:
