@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -138,3 +139,42 @@ async def test_a_reader_leaves_a_torn_tail_alone(tmp_path: Path) -> None:
     loaded, _ = store.read_task(tmp_path, cut_torn_tail=False)
     assert loaded is not None and loaded.to_json() == before
     assert journal.read_bytes() == torn
+
+
+async def test_calls_for_tasks_that_do_not_exist_leave_no_entry(tmp_path: Path) -> None:
+    """A node (or an attacker) naming many unknown tasks must not grow the store."""
+    tasks = store.TaskStore()
+    for n in range(50):
+        async with tasks.locked(tmp_path / f"nope{n}"):
+            assert await tasks.load(tmp_path / f"nope{n}") is None
+    assert tasks.tracked() == 0
+    task = state.new_task("x", 1, ["a"])
+    (tmp_path / "real").mkdir()
+    async with tasks.locked(tmp_path / "real"):
+        await tasks.create(tmp_path / "real", task)
+    assert tasks.tracked() == 1
+
+
+async def test_an_unknown_task_entry_is_kept_while_another_call_waits(tmp_path: Path) -> None:
+    """Dropping the entry of an unknown task must not hand out a second lock while a
+    call still waits for the first one: calls on one dir never overlap."""
+    tasks = store.TaskStore()
+    directory = tmp_path / "t"
+    inside, most = 0, 0
+
+    async def call(hold: float) -> None:
+        nonlocal inside, most
+        async with tasks.locked(directory):
+            inside += 1
+            most = max(most, inside)
+            assert await tasks.load(directory) is None
+            await asyncio.sleep(hold)
+            inside -= 1
+
+    async def late() -> None:
+        await asyncio.sleep(0.015)  # enters just as the first call leaves
+        await asyncio.gather(*(call(0.01) for _ in range(3)))
+
+    await asyncio.gather(call(0.02), call(0.01), late())
+    assert most == 1
+    assert tasks.tracked() == 0

@@ -50,6 +50,7 @@ class _Entry:
     journal: Journal | None = None
     journal_events: int = 0
     repaired: bool = False
+    users: int = 0  # calls inside `locked()`, holding or waiting for the lock
 
 
 def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -157,18 +158,36 @@ class TaskStore:
     @contextlib.asynccontextmanager
     async def locked(self, task_dir: Path) -> AsyncIterator[None]:
         """Hold the task's lock; on the way out, wait until what the call saw is durable."""
+        key = os.path.abspath(task_dir)
         entry = self._entry(task_dir)
-        async with entry.lock:
-            yield
-            journal, seq = entry.journal, entry.state.seq if entry.state else 0
-        if journal is not None:
-            try:
-                await journal.wait_durable(seq)
-            except JournalError:
-                async with entry.lock:
-                    self._roll_back(entry, journal)
-                raise
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+                journal, seq = entry.journal, entry.state.seq if entry.state else 0
+            if journal is not None:
+                try:
+                    await journal.wait_durable(seq)
+                except JournalError:
+                    async with entry.lock:
+                        self._roll_back(entry, journal)
+                    raise
+        finally:
+            entry.users -= 1
+            self._drop_if_unknown(key, entry)
         self._evict_idle()
+
+    def _drop_if_unknown(self, key: str, entry: _Entry) -> None:
+        """Forget the entry of a directory that holds no task once no call uses it, so
+        calls naming tasks that do not exist leave nothing behind.
+
+        A task once loaded keeps its (small) entry: it remembers that the task
+        was repaired, which a verification between its two locked steps relies on.
+        """
+        if entry.users or entry.state is not None or entry.journal is not None:
+            return
+        if not entry.repaired and self._entries.get(key) is entry:
+            del self._entries[key]
 
     def _roll_back(self, entry: _Entry, journal: Journal) -> None:
         """After the journal was poisoned (a failed fsync, or a failed write that could
@@ -265,6 +284,10 @@ class TaskStore:
         await asyncio.to_thread(_compact, task_dir, data, entry.journal, entry.state.seq)
         entry.journal_events = 0
         logger.debug("compacted %s at seq %d", task_dir, entry.state.seq)
+
+    def tracked(self) -> int:
+        """How many task dirs this store keeps an entry for (diagnostics, tests)."""
+        return len(self._entries)
 
     def forget(self, task_dir: Path) -> None:
         """Drop the cached state (tests use it to force a reload from disk)."""
