@@ -301,11 +301,35 @@ async def test_idle_tasks_leave_the_cache_and_reload_intact(tmp_path: Path) -> N
         await commands.create_task(tasks, directory, 2, task_params)
         assert await commands.next_subtask(tasks, directory, f"s{n}", "node") is not None
         dirs.append(directory)
-    cached = [d for d in dirs if tasks._entries[str(d)].state is not None]
+    cached = [d for d in dirs if tasks.is_cached(d)]
     assert cached == dirs[-2:]
     before = _read_unchanged(dirs[0]).to_json()
     assert await memory(tasks, dirs[0]) == before  # reloaded from disk
     assert await commands.next_subtask(tasks, dirs[0], "again", "node") is not None
+
+
+async def test_settled_tasks_leave_the_cache_first(tmp_path: Path) -> None:
+    """Finished tasks beyond the few most recent drop their state; busy ones stay."""
+    tasks = store.TaskStore(repair=repair.repair, max_cached=32, max_settled=2)
+    dirs = []
+    for n in range(6):
+        directory = RequestorTaskDir(tmp_path / f"t{n}")
+        directory.prepare()
+        (directory.task_inputs_dir / "input.txt").write_text(INPUT_TEXT, encoding="utf-8")
+        task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": 1}
+        await commands.create_task(tasks, directory, 1, task_params)
+        dirs.append(directory)
+        if n == 5:  # the last one stays busy: its part is out with a provider
+            assert await commands.next_subtask(tasks, directory, "busy", "node") is not None
+            break
+        assert await commands.next_subtask(tasks, directory, f"s{n}", "node") is not None
+        put_result(directory, f"s{n}", read_input(directory, f"s{n}"))
+        assert (await commands.verify(tasks, directory, f"s{n}"))[0] is VerifyResult.SUCCESS
+    assert [tasks.is_cached(d) for d in dirs] == [False, False, False, True, True, True]
+    before = _read_unchanged(dirs[0]).to_json()
+    assert await memory(tasks, dirs[0]) == before  # reloaded from disk, still settled
+    assert await commands.discard_subtasks(tasks, dirs[0], ["s0"]) == ["s0"]
+    assert tasks.is_cached(dirs[0]) and not tasks.is_cached(dirs[1])
 
 
 async def test_failed_group_fsync_fails_every_waiting_call(

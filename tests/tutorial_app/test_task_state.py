@@ -139,6 +139,7 @@ def check_invariants(task: TaskState, done_before: set[int], discarded: set[int]
             assert part.status is PartStatus.DONE
     pending = {i for i, p in enumerate(task.parts) if p.status is PartStatus.PENDING}
     assert task.has_pending() == bool(pending)
+    assert task.is_settled() == (not pending and not holders)
     if task.aborted:
         assert not pending
 
@@ -183,4 +184,6 @@ def test_random_moves_keep_invariants(parts: int, moves: list[tuple[str, int]]) 
         done = {i for i, p in enumerate(task.parts) if p.status is PartStatus.DONE}
     run(replica, journal)
     assert replica.to_json() == task.to_json()
-    assert TaskState.from_json(task.to_json()).to_json() == task.to_json()
+    reloaded = TaskState.from_json(task.to_json())
+    assert reloaded.to_json() == task.to_json()
+    assert reloaded.is_settled() == replica.is_settled() == task.is_settled()

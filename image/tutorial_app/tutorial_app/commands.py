@@ -113,7 +113,7 @@ async def verify(
             if staged is not None:
                 os.replace(staged, target)  # one rename: cheap enough to do in the loop
                 staged = None
-            finished = task.next_pending() is None and task.is_finished()
+            finished = task.is_settled() and task.is_finished()
     finally:
         if staged is not None:
             with contextlib.suppress(FileNotFoundError):

@@ -48,7 +48,7 @@ class SubtaskStatus(enum.StrEnum):
 _ACTIVE = (SubtaskStatus.IN_PROGRESS, SubtaskStatus.VERIFYING)
 
 
-@dataclass
+@dataclass(slots=True)
 class Part:
     """One slice of the work: its own salt, so each part's proof differs."""
 
@@ -57,7 +57,7 @@ class Part:
     subtask_id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Subtask:
     """One attempt at a part, named by the node's subtask id."""
 
@@ -78,11 +78,13 @@ class TaskState:
     aborted: bool = False
     seq: int = 0
     _pending: collections.deque[int] = field(default_factory=collections.deque, repr=False)
+    _active: int = field(default=0, repr=False)  # subtasks in progress or verifying
 
     def __post_init__(self) -> None:
         self._pending = collections.deque(
             i for i, part in enumerate(self.parts) if part.status is PartStatus.PENDING
         )
+        self._active = sum(1 for sub in self.subtasks.values() if sub.status in _ACTIVE)
 
     # -- queries -------------------------------------------------------------
 
@@ -101,6 +103,10 @@ class TaskState:
 
     def has_pending(self) -> bool:
         return self.next_pending() is not None
+
+    def is_settled(self) -> bool:
+        """Nothing pending and nothing out with a provider: the task waits on nobody."""
+        return self._active == 0 and not self.has_pending()
 
     def subtask(self, subtask_id: str) -> Subtask:
         try:
@@ -233,6 +239,8 @@ def _require_status(
 
 def _release(state: TaskState, sub: Subtask, status: SubtaskStatus) -> None:
     """End a subtask and give its part back: pending, or aborted if the task is."""
+    if sub.status in _ACTIVE:
+        state._active -= 1
     sub.status = status
     part = state.parts[sub.part]
     part.subtask_id = None
@@ -252,6 +260,7 @@ def _apply_assigned(state: TaskState, event: Event) -> None:
     part = state.parts[index]
     part.status, part.subtask_id = PartStatus.IN_PROGRESS, sid
     state.subtasks[sid] = Subtask(index, str(event.get("node", "")))
+    state._active += 1
 
 
 def _apply_verifying(state: TaskState, event: Event) -> None:
@@ -265,6 +274,7 @@ def _apply_verified(state: TaskState, event: Event) -> None:
     sub = _require_status(state, sid, (SubtaskStatus.VERIFYING,), "accept")
     sub.status, sub.reason = SubtaskStatus.DONE, event.get("reason")
     state.parts[sub.part].status = PartStatus.DONE
+    state._active -= 1
 
 
 def _apply_rejected(state: TaskState, event: Event) -> None:

@@ -39,6 +39,9 @@ JOURNAL_NAME = "task.journal"
 MIN_COMPACT_EVENTS = 1000
 #: Idle tasks beyond this many drop their cached state (reloaded on demand).
 MAX_CACHED_TASKS = 32
+#: Of those, settled tasks (nothing pending or out) beyond this many go first: over
+#: days they are most of a node's tasks, and rarely called again.
+MAX_CACHED_SETTLED = 4
 
 __all__ = ["JournalError", "TaskStore", "fsync_dir", "read_task", "write_atomic"]
 
@@ -136,6 +139,7 @@ class TaskStore:
         min_compact_events: int = MIN_COMPACT_EVENTS,
         repair: Callable[[Path, TaskState], list[Event]] | None = None,
         max_cached: int = MAX_CACHED_TASKS,
+        max_settled: int = MAX_CACHED_SETTLED,
     ) -> None:
         """`repair` runs (in a thread) on each state first loaded from disk; its events
         are committed."""
@@ -144,6 +148,7 @@ class TaskStore:
         self._min_compact_events = min_compact_events
         self._repair = repair
         self._max_cached = max_cached
+        self._max_settled = max_settled
 
     def _entry(self, task_dir: Path) -> _Entry:
         key = os.path.abspath(task_dir)  # a str: building a Path per call costs
@@ -199,18 +204,25 @@ class TaskStore:
             entry.state, entry.journal, entry.repaired = None, None, False
 
     def _evict_idle(self) -> None:
-        """Drop the cached state of the least recently used idle tasks beyond the limit."""
+        """Drop the cached state of idle tasks, least recently used first: settled
+        ones beyond `max_settled`, then any beyond `max_cached`."""
+        cached = self._cached.items()
+        settled = [k for k, e in cached if e.state is not None and e.state.is_settled()]
+        surplus = set(settled[: max(0, len(settled) - self._max_settled)])
         excess = len(self._cached) - self._max_cached
-        if excess <= 0:
+        if excess <= 0 and not surplus:
             return
-        for key in list(self._cached)[:excess]:
+        for key in list(self._cached):
+            if excess <= 0 and key not in surplus:
+                continue
             entry = self._cached[key]
-            if entry.lock.locked() or (entry.journal is not None and entry.journal.busy()):
+            if entry.users or (entry.journal is not None and entry.journal.busy()):
                 continue
             if entry.journal is not None:
                 entry.journal.close()
             entry.state, entry.journal = None, None
             del self._cached[key]
+            excess -= 1
 
     async def load(self, task_dir: Path) -> TaskState | None:
         """The task's state (None before CreateTask); call with the lock held."""
@@ -284,6 +296,11 @@ class TaskStore:
         await asyncio.to_thread(_compact, task_dir, data, entry.journal, entry.state.seq)
         entry.journal_events = 0
         logger.debug("compacted %s at seq %d", task_dir, entry.state.seq)
+
+    def is_cached(self, task_dir: Path) -> bool:
+        """Whether the task's state is in memory (diagnostics, tests)."""
+        entry = self._entries.get(os.path.abspath(task_dir))
+        return entry is not None and entry.state is not None
 
     def tracked(self) -> int:
         """How many task dirs this store keeps an entry for (diagnostics, tests)."""
