@@ -289,18 +289,21 @@ def _reason(part_input: str) -> str:
     return f"nonce 0 gives {pow.hash_hex(part_input, 0)}"
 
 
+async def _new_task(tasks: store.TaskStore, directory: Path, parts: int) -> RequestorTaskDir:
+    """A task at difficulty 0 created through the command, with one part handed out."""
+    task_dir = RequestorTaskDir(directory)
+    task_dir.prepare()
+    (task_dir.task_inputs_dir / "input.txt").write_text(INPUT_TEXT, encoding="utf-8")
+    task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": parts}
+    await commands.create_task(tasks, task_dir, parts, task_params)
+    assert await commands.next_subtask(tasks, task_dir, f"s-{directory.name}", "node") is not None
+    return task_dir
+
+
 async def test_idle_tasks_leave_the_cache_and_reload_intact(tmp_path: Path) -> None:
     """A long-lived requestor keeps only recent tasks in memory; the rest reload from disk."""
     tasks = store.TaskStore(repair=repair.repair, max_cached=2)
-    dirs = []
-    for n in range(5):
-        directory = RequestorTaskDir(tmp_path / f"t{n}")
-        directory.prepare()
-        (directory.task_inputs_dir / "input.txt").write_text(INPUT_TEXT, encoding="utf-8")
-        task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": 2}
-        await commands.create_task(tasks, directory, 2, task_params)
-        assert await commands.next_subtask(tasks, directory, f"s{n}", "node") is not None
-        dirs.append(directory)
+    dirs = [await _new_task(tasks, tmp_path / f"t{n}", 2) for n in range(5)]
     cached = [d for d in dirs if tasks.is_cached(d)]
     assert cached == dirs[-2:]
     before = _read_unchanged(dirs[0]).to_json()
@@ -312,23 +315,16 @@ async def test_settled_tasks_leave_the_cache_first(tmp_path: Path) -> None:
     """Finished tasks beyond the few most recent drop their state; busy ones stay."""
     tasks = store.TaskStore(repair=repair.repair, max_cached=32, max_settled=2)
     dirs = []
-    for n in range(6):
-        directory = RequestorTaskDir(tmp_path / f"t{n}")
-        directory.prepare()
-        (directory.task_inputs_dir / "input.txt").write_text(INPUT_TEXT, encoding="utf-8")
-        task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": 1}
-        await commands.create_task(tasks, directory, 1, task_params)
-        dirs.append(directory)
-        if n == 5:  # the last one stays busy: its part is out with a provider
-            assert await commands.next_subtask(tasks, directory, "busy", "node") is not None
-            break
-        assert await commands.next_subtask(tasks, directory, f"s{n}", "node") is not None
-        put_result(directory, f"s{n}", read_input(directory, f"s{n}"))
-        assert (await commands.verify(tasks, directory, f"s{n}"))[0] is VerifyResult.SUCCESS
+    for n in range(6):  # the last one stays busy: its part is out with a provider
+        dirs.append(directory := await _new_task(tasks, tmp_path / f"t{n}", 1))
+        if n < 5:
+            sid = f"s-t{n}"
+            put_result(directory, sid, read_input(directory, sid))
+            assert (await commands.verify(tasks, directory, sid))[0] is VerifyResult.SUCCESS
     assert [tasks.is_cached(d) for d in dirs] == [False, False, False, True, True, True]
     before = _read_unchanged(dirs[0]).to_json()
     assert await memory(tasks, dirs[0]) == before  # reloaded from disk, still settled
-    assert await commands.discard_subtasks(tasks, dirs[0], ["s0"]) == ["s0"]
+    assert await commands.discard_subtasks(tasks, dirs[0], ["s-t0"]) == ["s-t0"]
     assert tasks.is_cached(dirs[0]) and not tasks.is_cached(dirs[1])
 
 
