@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tutorial_app import state
+from tutorial_app import moves, state
 from tutorial_app.state import IllegalMove, PartStatus, SubtaskStatus, TaskState
 
 
@@ -19,7 +19,7 @@ def run(task: TaskState, events: list[state.Event]) -> None:
 
 
 def assign(task: TaskState, sid: str) -> int:
-    event = state.plan_assign(task, sid, "node")
+    event = moves.plan_assign(task, sid, "node")
     assert event is not None
     task.apply(event)
     return int(event["part"])
@@ -30,19 +30,19 @@ def test_assign_verify_done() -> None:
     part = assign(task, "a")
     assert task.parts[part].status is PartStatus.IN_PROGRESS
     assert task.parts[part].subtask_id == "a"
-    run(task, state.plan_verdict(task, "a", True, "fine"))
+    run(task, moves.plan_verdict(task, "a", True, "fine"))
     assert task.parts[part].status is PartStatus.DONE
     assert task.subtasks["a"].status is SubtaskStatus.DONE
     assert task.has_pending()
     assign(task, "b")
     assert not task.has_pending()
-    assert state.plan_assign(task, "c", "node") is None
+    assert moves.plan_assign(task, "c", "node") is None
 
 
 def test_failed_verification_makes_part_pending_again() -> None:
     task = make(1)
     part = assign(task, "a")
-    run(task, state.plan_verdict(task, "a", False, "bad"))
+    run(task, moves.plan_verdict(task, "a", False, "bad"))
     assert task.parts[part].status is PartStatus.PENDING
     assert task.subtasks["a"].status is SubtaskStatus.FAILED
     assert task.subtasks["a"].reason == "bad"
@@ -58,24 +58,24 @@ def test_reused_subtask_id_is_illegal() -> None:
     task = make(2)
     assign(task, "a")
     with pytest.raises(IllegalMove, match="already used"):
-        state.plan_assign(task, "a", "node")
+        moves.plan_assign(task, "a", "node")
 
 
 def test_verify_unknown_or_done_is_illegal() -> None:
     task = make(1)
     with pytest.raises(IllegalMove, match="unknown subtask 'x'"):
-        state.plan_verdict(task, "x", True, "")
+        moves.plan_verdict(task, "x", True, "")
     assign(task, "a")
-    run(task, state.plan_verdict(task, "a", True, ""))
+    run(task, moves.plan_verdict(task, "a", True, ""))
     with pytest.raises(IllegalMove, match="it is done, not in_progress"):
-        state.plan_verdict(task, "a", True, "")
+        moves.plan_verdict(task, "a", True, "")
 
 
 def test_discard_skips_unknown_and_duplicates() -> None:
     task = make(2)
     assign(task, "a")
-    run(task, state.plan_verdict(task, "a", True, ""))
-    events = state.plan_discard(task, ["zzz", "a", "a"])
+    run(task, moves.plan_verdict(task, "a", True, ""))
+    events = moves.plan_discard(task, ["zzz", "a", "a"])
     assert [e["subtask_id"] for e in events] == ["a"]
     run(task, events)
     assert task.count(PartStatus.PENDING) == 2
@@ -85,28 +85,28 @@ def test_abort_subtask_and_task() -> None:
     task = make(3)
     assign(task, "a")
     assign(task, "b")
-    run(task, state.plan_verdict(task, "a", True, ""))
-    task.apply(state.plan_abort_subtask(task, "b"))
+    run(task, moves.plan_verdict(task, "a", True, ""))
+    task.apply(moves.plan_abort_subtask(task, "b"))
     assert task.subtasks["b"].status is SubtaskStatus.ABORTED
     with pytest.raises(IllegalMove, match="cannot abort"):
-        state.plan_abort_subtask(task, "b")
+        moves.plan_abort_subtask(task, "b")
     assign(task, "c")
-    task.apply(state.plan_abort_task(task))
+    task.apply(moves.plan_abort_task(task))
     assert not task.has_pending()
     assert task.subtasks["c"].status is SubtaskStatus.ABORTED
     assert task.count(PartStatus.DONE) == 1
     assert task.count(PartStatus.ABORTED) == 2
-    assert state.plan_assign(task, "d", "node") is None
+    assert moves.plan_assign(task, "d", "node") is None
 
 
 def test_interrupted_verification_resumes_in_progress() -> None:
     task = make(1)
     assign(task, "a")
-    task.apply(state.plan_verdict(task, "a", True, "")[0])
+    task.apply(moves.plan_verdict(task, "a", True, "")[0])
     assert task.parts[0].status is PartStatus.VERIFYING
-    run(task, state.recover_interrupted(task))
+    run(task, moves.recover_interrupted(task))
     assert task.subtasks["a"].status is SubtaskStatus.IN_PROGRESS
-    run(task, state.plan_verdict(task, "a", True, ""))
+    run(task, moves.plan_verdict(task, "a", True, ""))
     assert task.is_finished()
 
 
@@ -154,28 +154,28 @@ MOVES = st.lists(
 
 
 @settings(max_examples=200, deadline=None)
-@given(parts=st.integers(1, 5), moves=MOVES)
-def test_random_moves_keep_invariants(parts: int, moves: list[tuple[str, int]]) -> None:
+@given(parts=st.integers(1, 5), steps=MOVES)
+def test_random_moves_keep_invariants(parts: int, steps: list[tuple[str, int]]) -> None:
     task = make(parts)
     replica = make(parts)
     journal: list[state.Event] = []
     done: set[int] = set()
-    for move, n in moves:
+    for move, n in steps:
         sid = f"s{n}"
         discarded: set[int] = set()
         try:
             if move == "assign":
-                event = state.plan_assign(task, sid, "node")
+                event = moves.plan_assign(task, sid, "node")
                 events = [event] if event else []
             elif move in ("pass", "fail"):
-                events = state.plan_verdict(task, sid, move == "pass", move)
+                events = moves.plan_verdict(task, sid, move == "pass", move)
             elif move == "discard":
-                events = state.plan_discard(task, [sid])
+                events = moves.plan_discard(task, [sid])
                 discarded = {task.subtasks[sid].part for _ in events}
             elif move == "abort_sub":
-                events = [state.plan_abort_subtask(task, sid)]
+                events = [moves.plan_abort_subtask(task, sid)]
             else:
-                events = [state.plan_abort_task(task)]
+                events = [moves.plan_abort_task(task)]
         except IllegalMove:
             continue
         run(task, events)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tutorial_app import state, store
+from tutorial_app import moves, state, store
 from tutorial_app.state import IllegalMove, TaskState
 
 
@@ -18,13 +18,13 @@ def fresh(tmp_path: Path, parts: int = 4) -> tuple[store.TaskStore, TaskState]:
     )
 
 
-async def play(tasks: store.TaskStore, directory: Path, task: TaskState, moves: int) -> None:
-    for n in range(moves):
-        event = state.plan_assign(task, f"sub{n}", "node")
+async def play(tasks: store.TaskStore, directory: Path, task: TaskState, count: int) -> None:
+    for n in range(count):
+        event = moves.plan_assign(task, f"sub{n}", "node")
         if event is None:
             return
         await tasks.commit(directory, [event])
-        await tasks.commit(directory, state.plan_verdict(task, f"sub{n}", n % 3 != 0, "r"))
+        await tasks.commit(directory, moves.plan_verdict(task, f"sub{n}", n % 3 != 0, "r"))
 
 
 async def test_round_trip_through_snapshot_and_journal(tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ async def test_torn_journal_line_loads_previous_state(tmp_path: Path) -> None:
     before = task.to_json()
     journal = tmp_path / store.JOURNAL_NAME
     good_size = journal.stat().st_size
-    event = state.plan_assign(task, "torn", "node")
+    event = moves.plan_assign(task, "torn", "node")
     assert event is not None
     await tasks.commit(tmp_path, [event])
     data = journal.read_bytes()
@@ -82,7 +82,7 @@ async def test_torn_journal_line_loads_previous_state(tmp_path: Path) -> None:
     tasks.forget(tmp_path)
     reloaded = await tasks.load(tmp_path)
     assert reloaded is not None
-    again = state.plan_assign(reloaded, "next", "node")
+    again = moves.plan_assign(reloaded, "next", "node")
     assert again is not None
     await tasks.commit(tmp_path, [again])
     final, _ = store.read_task(tmp_path)
@@ -110,16 +110,16 @@ async def test_illegal_replay_raises(tmp_path: Path) -> None:
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(text=st.text(max_size=50), parts=st.integers(1, 6), moves=st.integers(0, 8))
-async def test_state_equals_load_of_save(tmp_path: Path, text: str, parts: int, moves: int) -> None:
-    directory = tmp_path / f"t{parts}-{moves}-{abs(hash(text))}"
+@given(text=st.text(max_size=50), parts=st.integers(1, 6), steps=st.integers(0, 8))
+async def test_state_equals_load_of_save(tmp_path: Path, text: str, parts: int, steps: int) -> None:
+    directory = tmp_path / f"t{parts}-{steps}-{abs(hash(text))}"
     directory.mkdir(exist_ok=True)
     for name in (store.SNAPSHOT_NAME, store.JOURNAL_NAME):
         (directory / name).unlink(missing_ok=True)
     tasks = store.TaskStore(min_compact_events=3)
     task = state.new_task(text, 2, [f"s{i}" for i in range(parts)])
     await tasks.create(directory, task)
-    await play(tasks, directory, task, moves)
+    await play(tasks, directory, task, steps)
     loaded, _ = store.read_task(directory)
     assert loaded is not None and loaded.to_json() == task.to_json()
     assert TaskState.from_json(json.loads(store.snapshot_bytes(task))).to_json() == task.to_json()
@@ -130,7 +130,7 @@ async def test_a_reader_leaves_a_torn_tail_alone(tmp_path: Path) -> None:
     await tasks.create(tmp_path, task)
     await play(tasks, tmp_path, task, 1)
     before = task.to_json()
-    event = state.plan_assign(task, "torn", "node")
+    event = moves.plan_assign(task, "torn", "node")
     assert event is not None
     await tasks.commit(tmp_path, [event])
     journal = tmp_path / store.JOURNAL_NAME

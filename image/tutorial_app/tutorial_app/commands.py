@@ -31,7 +31,7 @@ from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.enums import VerifyResult
 from golem_task_api.structs import Subtask, Task
 
-from tutorial_app import params, spares, state, store, verdict, version, zips
+from tutorial_app import moves, params, spares, state, store, verdict, version, zips
 from tutorial_app.state import TaskState
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ async def next_subtask(
     params.check_subtask_id(subtask_id)
     async with tasks.locked(task_dir):
         task = await _load(tasks, task_dir)
-        event = state.plan_assign(task, subtask_id, node)
+        event = moves.plan_assign(task, subtask_id, node)
         if event is None:
             return None
         name = zips.subtask_zip_name(subtask_id)
@@ -97,7 +97,7 @@ async def verify(
     params.check_subtask_id(subtask_id)
     async with tasks.locked(task_dir):
         task = await _load(tasks, task_dir)
-        state.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
+        moves.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
         part_input, difficulty = task.part_input(task.subtask(subtask_id).part), task.difficulty
     name = zips.subtask_zip_name(subtask_id)
     result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
@@ -108,7 +108,7 @@ async def verify(
     try:
         async with tasks.locked(task_dir):
             task = await _load(tasks, task_dir)
-            events = state.plan_verdict(task, subtask_id, found.ok, found.reason)
+            events = moves.plan_verdict(task, subtask_id, found.ok, found.reason)
             await tasks.commit(task_dir, events)  # if saving fails, nothing is published
             if staged is not None:
                 os.replace(staged, target)  # one rename: cheap enough to do in the loop
@@ -176,7 +176,7 @@ async def discard_subtasks(
 ) -> list[str]:
     async with tasks.locked(task_dir):
         task = await _load(tasks, task_dir)
-        events = state.plan_discard(task, list(subtask_ids))
+        events = moves.plan_discard(task, list(subtask_ids))
         discarded = [str(event["subtask_id"]) for event in events]
         outputs = [task_dir.task_outputs_dir / zips.subtask_zip_name(sid) for sid in discarded]
         await asyncio.to_thread(_remove_files, outputs)
@@ -190,13 +190,13 @@ async def abort_subtask(
     params.check_subtask_id(subtask_id)
     async with tasks.locked(task_dir):
         task = await _load(tasks, task_dir)
-        await tasks.commit(task_dir, [state.plan_abort_subtask(task, subtask_id)])
+        await tasks.commit(task_dir, [moves.plan_abort_subtask(task, subtask_id)])
 
 
 async def abort_task(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> None:
     async with tasks.locked(task_dir):
         task = await _load(tasks, task_dir)
-        await tasks.commit(task_dir, [state.plan_abort_task(task)])
+        await tasks.commit(task_dir, [moves.plan_abort_task(task)])
     logger.info("aborted task %s", task_dir.name)
 
 

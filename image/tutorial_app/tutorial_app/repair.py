@@ -15,7 +15,7 @@ from pathlib import Path
 
 from golem_task_api.dirutils import RequestorTaskDir
 
-from tutorial_app import spares, state, store, zips
+from tutorial_app import moves, spares, state, store, zips
 from tutorial_app.state import TaskState
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def repair(task_dir: Path, task: TaskState) -> list[state.Event]:
     spares.clean(directory)
     _repair_inputs(directory, task)
     _repair_outputs(directory, task)
-    return state.recover_interrupted(task)
+    return moves.recover_interrupted(task)
 
 
 def _repair_inputs(task_dir: RequestorTaskDir, task: TaskState) -> None:

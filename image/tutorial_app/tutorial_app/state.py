@@ -1,8 +1,9 @@
 """The task's state and its legal moves: plain data, no I/O.
 
-Every change is an event (a JSON-ready dict). Commands ask a ``plan_*``
-function for the events of a move, which raises `IllegalMove` *before*
-anything changes; the store journals the events and then calls `apply`.
+Every change is an event (a JSON-ready dict). Commands ask
+`tutorial_app.moves` for the events of a move, which raises `IllegalMove`
+*before* anything changes; the store journals the events and then calls
+`apply`, which checks each move again.
 Replaying the same events on a snapshot gives the same state, which is
 what makes the journal a faithful record.
 
@@ -45,7 +46,7 @@ class SubtaskStatus(enum.StrEnum):
     ABORTED = "aborted"
 
 
-_ACTIVE = (SubtaskStatus.IN_PROGRESS, SubtaskStatus.VERIFYING)
+ACTIVE = (SubtaskStatus.IN_PROGRESS, SubtaskStatus.VERIFYING)
 
 
 @dataclass(slots=True)
@@ -84,7 +85,7 @@ class TaskState:
         self._pending = collections.deque(
             i for i, part in enumerate(self.parts) if part.status is PartStatus.PENDING
         )
-        self._active = sum(1 for sub in self.subtasks.values() if sub.status in _ACTIVE)
+        self._active = sum(1 for sub in self.subtasks.values() if sub.status in ACTIVE)
 
     # -- queries -------------------------------------------------------------
 
@@ -176,55 +177,10 @@ def new_task(input_text: str, difficulty: int, salts: list[str]) -> TaskState:
     return TaskState(input_text, difficulty, [Part(salt) for salt in salts])
 
 
-# -- planning: validate a move and name its events (no change) ---------------
-
-
-def plan_assign(state: TaskState, subtask_id: str, node: str) -> Event | None:
-    """Events for handing the next pending part to `subtask_id`; None if none."""
-    if subtask_id in state.subtasks:
-        raise IllegalMove(f"subtask id {subtask_id!r} was already used; use a new id")
-    index = state.next_pending()
-    if index is None:
-        return None
-    return {"type": "assigned", "subtask_id": subtask_id, "part": index, "node": node}
-
-
-def plan_verdict(state: TaskState, subtask_id: str, ok: bool, reason: str) -> list[Event]:
-    """The two events of a verification: start it, then accept or reject."""
-    _require_status(state, subtask_id, (SubtaskStatus.IN_PROGRESS,), "verify")
-    end = "verified" if ok else "rejected"
-    return [
-        {"type": "verifying", "subtask_id": subtask_id},
-        {"type": end, "subtask_id": subtask_id, "reason": reason},
-    ]
-
-
-def plan_discard(state: TaskState, subtask_ids: list[str]) -> list[Event]:
-    """Discard events for the ids that have a result or work to discard."""
-    events: list[Event] = []
-    seen: set[str] = set()
-    for sid in subtask_ids:
-        sub = state.subtasks.get(sid)
-        if sid in seen or sub is None:
-            continue
-        if sub.status in (SubtaskStatus.DONE, *_ACTIVE):
-            events.append({"type": "discarded", "subtask_id": sid})
-            seen.add(sid)
-    return events
-
-
-def plan_abort_subtask(state: TaskState, subtask_id: str) -> Event:
-    _require_status(state, subtask_id, _ACTIVE, "abort")
-    return {"type": "subtask_aborted", "subtask_id": subtask_id}
-
-
-def plan_abort_task(state: TaskState) -> Event:
-    return {"type": "task_aborted"}
-
-
-def _require_status(
+def require_status(
     state: TaskState, subtask_id: str, allowed: tuple[SubtaskStatus, ...], verb: str
 ) -> Subtask:
+    """The subtask, if its status allows the move `verb`; IllegalMove otherwise."""
     sub = state.subtask(subtask_id)
     if sub.status not in allowed:
         wanted = " or ".join(s.value for s in allowed)
@@ -239,7 +195,7 @@ def _require_status(
 
 def _release(state: TaskState, sub: Subtask, status: SubtaskStatus) -> None:
     """End a subtask and give its part back: pending, or aborted if the task is."""
-    if sub.status in _ACTIVE:
+    if sub.status in ACTIVE:
         state._active -= 1
     sub.status = status
     part = state.parts[sub.part]
@@ -264,40 +220,40 @@ def _apply_assigned(state: TaskState, event: Event) -> None:
 
 
 def _apply_verifying(state: TaskState, event: Event) -> None:
-    sub = _require_status(state, str(event["subtask_id"]), (SubtaskStatus.IN_PROGRESS,), "verify")
+    sub = require_status(state, str(event["subtask_id"]), (SubtaskStatus.IN_PROGRESS,), "verify")
     sub.status = SubtaskStatus.VERIFYING
     state.parts[sub.part].status = PartStatus.VERIFYING
 
 
 def _apply_verified(state: TaskState, event: Event) -> None:
     sid = str(event["subtask_id"])
-    sub = _require_status(state, sid, (SubtaskStatus.VERIFYING,), "accept")
+    sub = require_status(state, sid, (SubtaskStatus.VERIFYING,), "accept")
     sub.status, sub.reason = SubtaskStatus.DONE, event.get("reason")
     state.parts[sub.part].status = PartStatus.DONE
     state._active -= 1
 
 
 def _apply_rejected(state: TaskState, event: Event) -> None:
-    sub = _require_status(state, str(event["subtask_id"]), (SubtaskStatus.VERIFYING,), "reject")
+    sub = require_status(state, str(event["subtask_id"]), (SubtaskStatus.VERIFYING,), "reject")
     sub.reason = event.get("reason")
     _release(state, sub, SubtaskStatus.FAILED)
 
 
 def _apply_discarded(state: TaskState, event: Event) -> None:
-    allowed = (SubtaskStatus.DONE, *_ACTIVE)
-    sub = _require_status(state, str(event["subtask_id"]), allowed, "discard")
+    allowed = (SubtaskStatus.DONE, *ACTIVE)
+    sub = require_status(state, str(event["subtask_id"]), allowed, "discard")
     _release(state, sub, SubtaskStatus.DISCARDED)
 
 
 def _apply_subtask_aborted(state: TaskState, event: Event) -> None:
-    sub = _require_status(state, str(event["subtask_id"]), _ACTIVE, "abort")
+    sub = require_status(state, str(event["subtask_id"]), ACTIVE, "abort")
     _release(state, sub, SubtaskStatus.ABORTED)
 
 
 def _apply_task_aborted(state: TaskState, event: Event) -> None:
     state.aborted = True
     for sub in state.subtasks.values():
-        if sub.status in _ACTIVE:
+        if sub.status in ACTIVE:
             _release(state, sub, SubtaskStatus.ABORTED)
     for part in state.parts:
         if part.status is PartStatus.PENDING:
@@ -305,17 +261,8 @@ def _apply_task_aborted(state: TaskState, event: Event) -> None:
     state._pending.clear()
 
 
-def recover_interrupted(state: TaskState) -> list[Event]:
-    """Events that undo a verification a crash cut short (verifying -> in progress)."""
-    return [
-        {"type": "verify_interrupted", "subtask_id": sid}
-        for sid, sub in state.subtasks.items()
-        if sub.status is SubtaskStatus.VERIFYING
-    ]
-
-
 def _apply_verify_interrupted(state: TaskState, event: Event) -> None:
-    sub = _require_status(state, str(event["subtask_id"]), (SubtaskStatus.VERIFYING,), "resume")
+    sub = require_status(state, str(event["subtask_id"]), (SubtaskStatus.VERIFYING,), "resume")
     sub.status = SubtaskStatus.IN_PROGRESS
     state.parts[sub.part].status = PartStatus.IN_PROGRESS
 
