@@ -1,4 +1,4 @@
-"""The task's state and its legal moves: plain data, no I/O.
+"""The task's state and how events change it: plain data, no I/O.
 
 Every change is an event (a JSON-ready dict). Commands ask
 `tutorial_app.moves` for the events of a move, which raises `IllegalMove`

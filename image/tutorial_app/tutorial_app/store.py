@@ -189,9 +189,8 @@ class TaskStore:
         A task once loaded keeps its (small) entry: it remembers that the task
         was repaired, which a verification between its two locked steps relies on.
         """
-        if entry.users or entry.state is not None or entry.journal is not None:
-            return
-        if not entry.repaired and self._entries.get(key) is entry:
+        unused = not entry.users and entry.state is None and entry.journal is None
+        if unused and not entry.repaired and self._entries.get(key) is entry:
             del self._entries[key]
 
     def _roll_back(self, entry: _Entry, journal: Journal) -> None:
