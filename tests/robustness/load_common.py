@@ -8,7 +8,6 @@ input that the requestor wrote into `subtask_inputs/<sid>.zip`.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import signal
 import sys
@@ -86,8 +85,9 @@ class RequestorProcess:
         (task_dir.task_inputs_dir / "input.txt").write_text(INPUT_TEXT, encoding="utf-8")
         task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": parts}
         await self.client.create_task(task_id, parts, task_params)
-        snapshot = json.loads((task_dir / store.SNAPSHOT_NAME).read_text(encoding="utf-8"))
-        return [snapshot["input_text"] + part["salt"] for part in snapshot["parts"]]
+        loaded, _ = store.read_task(task_dir, cut_torn_tail=False)
+        assert loaded is not None
+        return [loaded.part_input(index) for index in range(len(loaded.parts))]
 
 
 def read_input(task_dir: RequestorTaskDir, sid: str) -> str:

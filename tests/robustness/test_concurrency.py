@@ -151,13 +151,22 @@ async def run_tasks(work_dir: Path, tasks: int, parts: int) -> None:
     for node in nodes:
         loaded, _ = store.read_task(node.task_dir)
         assert loaded is not None
+        # Each part keeps its latest attempt and counts the earlier ones (folded).
+        latest: dict[int, str] = {}
+        tries: dict[int, int] = {}
+        for sid, part in node.part_of.items():  # in the order the node was told
+            latest[part] = sid
+            tries[part] = tries.get(part, 0) + 1
         lost = {
-            sid: (status, loaded.subtasks[sid].status.value if sid in loaded.subtasks else None)
-            for sid, status in node.final.items()
-            if sid not in loaded.subtasks or loaded.subtasks[sid].status.value != status
+            sid: (node.final[sid], sub.status.value if sub else None)
+            for sid in latest.values()
+            if sid in node.final
+            and ((sub := loaded.subtasks.get(sid)) is None or sub.status != node.final[sid])
         }
         assert not lost, f"acknowledged changes missing after SIGKILL: {lost}"
-        assert set(loaded.subtasks) == set(node.final), "a subtask the node never saw"
+        short = [p for p, n in tries.items() if loaded.attempts(p) < n]
+        assert not short, f"acknowledged attempts missing on parts {short}"
+        assert set(loaded.subtasks) <= set(node.part_of), "a subtask the node never saw"
         check_outputs(node.task_dir, node.part_inputs)
 
 

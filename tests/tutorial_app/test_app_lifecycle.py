@@ -105,7 +105,7 @@ async def test_abort_task(util: TaskLifecycleUtil, input_file: Path) -> None:
     assert await util.next_subtask() is None
     with pytest.raises(grpc.aio.AioRpcError) as failed:
         await util.verify(running[0])
-    assert failed.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert failed.value.code() is grpc.StatusCode.FAILED_PRECONDITION  # the task's state
     assert outputs(util) == [f"{done[0]}.zip"]
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from tutorial_app import commands, pow, repair, state, store, version, zips
+from golem_task_api.errors import FailedPrecondition, NotFound
+from tutorial_app import commands, pow, repair, snapshot, state, store, version, zips
 from tutorial_helpers import INPUT_TEXT, disk_fingerprint
 
 PARAMS: dict[str, Any] = {"difficulty": 6, "resources": ["input.txt"], "subtasks_count": 3}
@@ -51,7 +52,7 @@ async def test_create_task_reply_and_state(
     assert task.inf_requirements.min_memory_mib >= commands.BASE_MEMORY_MIB
     saved = json.loads((task_dir / store.SNAPSHOT_NAME).read_text(encoding="utf-8"))
     assert saved["difficulty"] == 6 and len(saved["parts"]) == 3
-    assert saved["input_text"] == INPUT_TEXT
+    assert (task_dir / snapshot.INPUT_NAME).read_text(encoding="utf-8") == INPUT_TEXT
     assert len({p["salt"] for p in saved["parts"]}) == 3
 
 
@@ -65,9 +66,9 @@ async def test_subtasks_count_defaults_to_max(
 async def test_create_twice_is_an_error(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> None:
     await created(tasks, task_dir)
     before = disk_fingerprint(task_dir)
-    with pytest.raises(ValueError, match="already created"):
+    with pytest.raises(FailedPrecondition, match="already created"):
         await created(tasks, task_dir)
-    with pytest.raises(ValueError, match="already created"):
+    with pytest.raises(FailedPrecondition, match="already created"):
         await commands.create_task(store.TaskStore(), task_dir, 5, PARAMS)
     assert disk_fingerprint(task_dir) == before
 
@@ -172,7 +173,7 @@ async def test_next_subtask_reused_id_and_bad_id(
     await created(tasks, task_dir)
     await commands.next_subtask(tasks, task_dir, "a", "n")
     before = disk_fingerprint(task_dir)
-    with pytest.raises(ValueError, match="'a' was already used"):
+    with pytest.raises(FailedPrecondition, match="'a' was already used"):
         await commands.next_subtask(tasks, task_dir, "a", "n")
     with pytest.raises(ValueError, match="a subtask id must be"):
         await commands.next_subtask(tasks, task_dir, "../evil", "n")
@@ -180,9 +181,9 @@ async def test_next_subtask_reused_id_and_bad_id(
 
 
 async def test_commands_before_create(tasks: store.TaskStore, task_dir: RequestorTaskDir) -> None:
-    with pytest.raises(ValueError, match="call CreateTask first"):
+    with pytest.raises(NotFound, match="call CreateTask first"):
         await commands.next_subtask(tasks, task_dir, "a", "n")
-    with pytest.raises(ValueError, match="call CreateTask first"):
+    with pytest.raises(NotFound, match="call CreateTask first"):
         await commands.has_pending_subtasks(tasks, task_dir)
 
 
@@ -276,9 +277,9 @@ async def test_verify_unknown_or_not_in_progress(
     deliver(task_dir, "a", solve(task_dir, "a"))
     await commands.verify(tasks, task_dir, "a")
     before = disk_fingerprint(task_dir)
-    with pytest.raises(ValueError, match="unknown subtask 'zz'"):
+    with pytest.raises(NotFound, match="unknown subtask 'zz'"):
         await commands.verify(tasks, task_dir, "zz")
-    with pytest.raises(ValueError, match="it is done, not in_progress"):
+    with pytest.raises(FailedPrecondition, match="it is done, not in_progress"):
         await commands.verify(tasks, task_dir, "a")
     assert disk_fingerprint(task_dir) == before
 
@@ -304,16 +305,16 @@ async def test_abort_subtask_and_task(tasks: store.TaskStore, task_dir: Requesto
     await commands.verify(tasks, task_dir, "b")
     await commands.abort_subtask(tasks, task_dir, "a")
     before = disk_fingerprint(task_dir)
-    with pytest.raises(ValueError, match="cannot abort subtask 'a'"):
+    with pytest.raises(FailedPrecondition, match="cannot abort subtask 'a'"):
         await commands.abort_subtask(tasks, task_dir, "a")
-    with pytest.raises(ValueError, match="unknown subtask 'q'"):
+    with pytest.raises(NotFound, match="unknown subtask 'q'"):
         await commands.abort_subtask(tasks, task_dir, "q")
     assert disk_fingerprint(task_dir) == before
     await commands.next_subtask(tasks, task_dir, "c", "n")
     await commands.abort_task(tasks, task_dir)
     assert await commands.has_pending_subtasks(tasks, task_dir) is False
     assert await commands.next_subtask(tasks, task_dir, "d", "n") is None
-    with pytest.raises(ValueError, match="cannot verify"):
+    with pytest.raises(FailedPrecondition, match="cannot verify"):
         await commands.verify(tasks, task_dir, "c")
     assert [p.name for p in task_dir.task_outputs_dir.iterdir()] == ["b.zip"]
 

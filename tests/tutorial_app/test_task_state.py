@@ -1,19 +1,22 @@
-"""The pure state machine: legal moves, illegal moves, invariants under random play."""
+"""The pure state machine: legal moves, illegal moves, invariants under random play,
+and a state that grows with parts, not with history."""
 
 from __future__ import annotations
 
 import pytest
+from golem_task_api import errors
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tutorial_app import moves, state
-from tutorial_app.state import IllegalMove, PartStatus, SubtaskStatus, TaskState
+from tutorial_app import events as ev
+from tutorial_app import moves, snapshot, state
+from tutorial_app.state import IllegalMove, PartStatus, SubtaskStatus, TaskState, UnknownSubtask
 
 
 def make(parts: int = 3) -> TaskState:
     return state.new_task("text", 4, [f"s{i}" for i in range(parts)])
 
 
-def run(task: TaskState, events: list[state.Event]) -> None:
+def run(task: TaskState, events: list[ev.Event]) -> None:
     for event in events:
         task.apply(event)
 
@@ -22,7 +25,7 @@ def assign(task: TaskState, sid: str) -> int:
     event = moves.plan_assign(task, sid, "node")
     assert event is not None
     task.apply(event)
-    return int(event["part"])
+    return event.part
 
 
 def test_assign_verify_done() -> None:
@@ -63,7 +66,7 @@ def test_reused_subtask_id_is_illegal() -> None:
 
 def test_verify_unknown_or_done_is_illegal() -> None:
     task = make(1)
-    with pytest.raises(IllegalMove, match="unknown subtask 'x'"):
+    with pytest.raises(UnknownSubtask, match="unknown subtask 'x'"):
         moves.plan_verdict(task, "x", True, "")
     assign(task, "a")
     run(task, moves.plan_verdict(task, "a", True, ""))
@@ -76,7 +79,7 @@ def test_discard_skips_unknown_and_duplicates() -> None:
     assign(task, "a")
     run(task, moves.plan_verdict(task, "a", True, ""))
     events = moves.plan_discard(task, ["zzz", "a", "a"])
-    assert [e["subtask_id"] for e in events] == ["a"]
+    assert [e.subtask_id for e in events] == ["a"]
     run(task, events)
     assert task.count(PartStatus.PENDING) == 2
 
@@ -110,14 +113,69 @@ def test_interrupted_verification_resumes_in_progress() -> None:
     assert task.is_finished()
 
 
-def test_unknown_event_and_illegal_apply() -> None:
+def test_illegal_apply_changes_nothing() -> None:
     task = make(1)
-    with pytest.raises(IllegalMove, match="unknown event type"):
-        task.apply({"type": "nope"})
     with pytest.raises(IllegalMove, match="part 5 is not pending"):
-        task.apply({"type": "assigned", "subtask_id": "a", "part": 5})
-    with pytest.raises(ValueError, match="at least one part"):
+        task.apply(ev.Assigned("a", 5))
+    assign(task, "a")
+    before = snapshot.to_json(task, {})
+    # The table that refuses a plan refuses the same event on replay.
+    with pytest.raises(IllegalMove, match="cannot accept subtask 'a': it is in_progress"):
+        task.apply(ev.Verified("a", "skipped verifying"))
+    with pytest.raises(UnknownSubtask):
+        task.apply(ev.SubtaskAborted("zz"))
+    assert snapshot.to_json(task, {}) == before
+    with pytest.raises(IllegalMove, match="at least one part"):
         state.new_task("x", 1, [])
+
+
+def test_error_types_say_whose_fault() -> None:
+    assert errors.status_for(IllegalMove("x")) == ("FAILED_PRECONDITION", False)
+    assert errors.status_for(UnknownSubtask("x")) == ("NOT_FOUND", False)
+    assert errors.status_for(ev.DamagedState("x")) == ("INTERNAL", True)
+    assert errors.status_for(errors.InvalidArgument("x")) == ("INVALID_ARGUMENT", False)
+    try:
+        "\xff".encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError as exc:  # from reading our own file: not the node's fault
+        assert errors.status_for(exc) == ("INTERNAL", True)
+    assert errors.status_for(ValueError("legacy")) == ("INVALID_ARGUMENT", False)
+
+
+def test_every_event_round_trips_through_its_journal_line() -> None:
+    samples: list[ev.Event] = [
+        ev.Assigned("a", 3, "node"),
+        ev.VerifyStarted("a"),
+        ev.Verified("a", "ok"),
+        ev.Rejected("a", None),
+        ev.Discarded("a"),
+        ev.SubtaskAborted("a"),
+        ev.TaskAborted(),
+        ev.VerifyInterrupted("a"),
+    ]
+    for seq, event in enumerate(samples, 1):
+        assert ev.from_json(ev.to_json(event, seq)) == (event, seq)
+    for bad in ([], {"type": "nope", "seq": 1}, {"type": "assigned", "seq": 1, "part": 0}):
+        with pytest.raises(ev.DamagedState):
+            ev.from_json(bad)
+    with pytest.raises(ev.DamagedState, match="bad 'part'"):
+        ev.from_json({"type": "assigned", "seq": 1, "subtask_id": "a", "part": True})
+
+
+def test_history_is_folded_into_per_part_counts() -> None:
+    """24,000 abort cycles on one part leave one subtask and a count (regression: every
+    attempt stayed in the state forever)."""
+    task = make(1)
+    for n in range(24_000):
+        assign(task, f"s{n}")
+        task.apply(moves.plan_abort_subtask(task, f"s{n}"))
+    assert len(task.subtasks) == 1 and task.attempts(0) == 24_000
+    assert task.parts[0].last == "s23999"
+    assert task.subtasks["s23999"].status is SubtaskStatus.ABORTED
+    with pytest.raises(UnknownSubtask):  # a folded attempt is forgotten
+        moves.plan_verdict(task, "s5", True, "")
+    assign(task, "last")
+    run(task, moves.plan_verdict(task, "last", True, "fine"))
+    assert len(task.subtasks) == 1 and task.attempts(0) == 24_001 and task.is_finished()
 
 
 def check_invariants(task: TaskState, done_before: set[int], discarded: set[int]) -> None:
@@ -158,7 +216,7 @@ MOVES = st.lists(
 def test_random_moves_keep_invariants(parts: int, steps: list[tuple[str, int]]) -> None:
     task = make(parts)
     replica = make(parts)
-    journal: list[state.Event] = []
+    journal: list[ev.Event] = []
     done: set[int] = set()
     for move, n in steps:
         sid = f"s{n}"
@@ -176,14 +234,16 @@ def test_random_moves_keep_invariants(parts: int, steps: list[tuple[str, int]]) 
                 events = [moves.plan_abort_subtask(task, sid)]
             else:
                 events = [moves.plan_abort_task(task)]
-        except IllegalMove:
+        except (IllegalMove, UnknownSubtask):
             continue
         run(task, events)
         journal.extend(events)
         check_invariants(task, done, discarded)
         done = {i for i, p in enumerate(task.parts) if p.status is PartStatus.DONE}
     run(replica, journal)
-    assert replica.to_json() == task.to_json()
-    reloaded = TaskState.from_json(task.to_json())
-    assert reloaded.to_json() == task.to_json()
+    meta = snapshot.input_meta(b"text")
+    assert snapshot.to_json(replica, meta) == snapshot.to_json(task, meta)
+    reloaded = snapshot.from_json(snapshot.to_json(task, meta), b"text")
+    assert snapshot.to_json(reloaded, meta) == snapshot.to_json(task, meta)
+    assert len(task.subtasks) <= parts
     assert reloaded.is_settled() == replica.is_settled() == task.is_settled()

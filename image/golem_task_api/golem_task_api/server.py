@@ -1,8 +1,8 @@
 """`grpc.aio` servers for both roles, built from the rpc table in `rpcs`.
 
-One wrapper maps errors for every rpc: `ValueError` becomes
-INVALID_ARGUMENT, anything else INTERNAL with a logged traceback; the
-server keeps serving either way. The provider shuts itself down after its
+One wrapper maps errors for every rpc through `golem_task_api.errors`
+(whose fault: the node's, the task state's, or ours, logged with a
+traceback); the server keeps serving either way. The provider shuts itself down after its
 single answer; `Shutdown` replies first and then stops the server.
 """
 
@@ -18,7 +18,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
-from golem_task_api import tls
+from golem_task_api import errors, tls
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
 from golem_task_api.rpcs import (
     PROVIDER_RPCS,
@@ -81,16 +81,17 @@ def _method_handler(
             single_shot.taken = True
         try:
             return await rpc.call(ctx, request)
-        except ValueError as exc:
-            logger.info("%s: invalid argument: %.2000s", name, exc)
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _details(exc))
         except Exception as exc:
+            status, traceback = errors.status_for(exc)  # whose fault: see golem_task_api.errors
+            if not traceback:
+                logger.info("%s: %s: %.2000s", name, status.lower(), exc)
+                await context.abort(grpc.StatusCode[status], _details(exc))
             if Executor.is_shutting_down():
                 # Work cut short by Shutdown is expected, not an internal error.
                 logger.info("%s interrupted by shutdown: %s", name, exc)
                 await context.abort(grpc.StatusCode.CANCELLED, f"interrupted by Shutdown: {exc}")
             logger.exception("%s failed", name)
-            await context.abort(grpc.StatusCode.INTERNAL, _details(exc))
+            await context.abort(grpc.StatusCode[status], _details(exc))
         finally:
             if rpc.single_shot:
                 # call_soon: the reply goes out before the serve loop stops the server.

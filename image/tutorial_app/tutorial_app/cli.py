@@ -24,7 +24,8 @@ from golem_task_api.network import runner
 from golem_task_api.network.node import NetworkConfig, ServiceFactory
 from golem_task_api.services import ProcessTaskApiService, TaskApiService
 
-from tutorial_app import pow, store, version, zips
+from tutorial_app import pow, reader, store, version, zips
+from tutorial_app.events import DamagedState
 from tutorial_app.state import PartStatus, TaskState
 
 #: The hash rate counts, per verified proof, the hashes a search from nonce 0
@@ -154,25 +155,20 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
 
 
 def load_task(task_dir: Path) -> TaskState | None:
-    """The task's state, read through the store without writing to the task dir."""
-    task, _ = store.read_task(task_dir, cut_torn_tail=False)
-    return task
+    """The task's state, read without writing to the task dir (DamagedState: one line)."""
+    return reader.read_for_status(task_dir)
 
 
 def status_json(task_dir: Path, task: TaskState) -> dict[str, Any]:
-    attempts: dict[int, list[str]] = {}
-    for sid, sub in task.subtasks.items():
-        attempts.setdefault(sub.part, []).append(sid)
     parts = []
     for index, part in enumerate(task.parts):
-        tried = attempts.get(index, [])
-        last = task.subtasks[tried[-1]] if tried else None
+        last = task.subtasks[part.last] if part.last is not None else None
         parts.append(
             {
                 "part": index,
                 "status": part.status.value,
                 "subtask_id": part.subtask_id,
-                "attempts": len(tried),
+                "attempts": task.attempts(index),
                 "node": last.node if last else None,
                 "reason": last.reason if last else None,
             }
@@ -185,7 +181,11 @@ def status_json(task_dir: Path, task: TaskState) -> dict[str, Any]:
         "aborted": task.aborted,
         "finished": task.is_finished(),
         "parts": parts,
-        "totals": {"parts": len(task.parts), **totals, "subtasks": len(task.subtasks)},
+        "totals": {
+            "parts": len(task.parts),
+            **totals,
+            "subtasks": sum(task.attempts(i) for i in range(len(task.parts))),
+        },
     }
 
 
@@ -236,7 +236,7 @@ def status_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         parser.error(f"task directory {task_dir} does not exist")
     try:
         task = load_task(task_dir)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except DamagedState as exc:
         print(
             f"tutorial-app status: error: cannot read the task in {task_dir}: {exc}",
             file=sys.stderr,

@@ -16,12 +16,13 @@ from pathlib import Path
 from golem_task_api.dirutils import RequestorTaskDir
 
 from tutorial_app import moves, spares, state, store, zips
+from tutorial_app.events import Event
 from tutorial_app.state import TaskState
 
 logger = logging.getLogger(__name__)
 
 
-def repair(task_dir: Path, task: TaskState) -> list[state.Event]:
+def repair(task_dir: Path, task: TaskState) -> list[Event]:
     """After a restart: rewrite damaged input zips, make `task_outputs` match the
     accepted subtasks, and resume cut-short verifications.
 

@@ -1,16 +1,19 @@
-"""The task's state and how events change it: plain data, no I/O.
-
-Every change is an event (a JSON-ready dict). Commands ask
-`tutorial_app.moves` for the events of a move, which raises `IllegalMove`
-*before* anything changes; the store journals the events and then calls
-`apply`, which checks each move again.
-Replaying the same events on a snapshot gives the same state, which is
-what makes the journal a faithful record.
+"""The task's state, the one table of legal moves, and how events change it: no I/O.
 
 A task is split into parts (one per subtask slot). A part moves
 pending -> in_progress -> verifying -> done, or back to pending (failed
-verification, discard, abort of its subtask); `abort_task` makes every
+verification, discard, abort of its subtask); `TaskAborted` makes every
 part that is not done aborted.
+
+`check` is the only judge of whether an event fits the state: commands
+plan with it (through `tutorial_app.moves`) before anything is journaled,
+and `apply` runs it again, live and on replay, so the two cannot disagree.
+
+The state grows with parts, not with history: each part keeps only its
+latest attempt as a `Subtask` (in flight, done, or how the last one ended)
+and counts the earlier ones. Handing a part out again folds its previous
+attempt into that count, so a task's size is O(parts) however often its
+subtasks fail or are aborted. The ids of folded attempts are forgotten.
 """
 
 from __future__ import annotations
@@ -18,15 +21,28 @@ from __future__ import annotations
 import collections
 import enum
 from dataclasses import dataclass, field
-from typing import Any
 
-Event = dict[str, Any]
+from golem_task_api.errors import FailedPrecondition, NotFound
 
-FORMAT_VERSION = 1
+from tutorial_app.events import (
+    Assigned,
+    Discarded,
+    Event,
+    Rejected,
+    SubtaskAborted,
+    TaskAborted,
+    Verified,
+    VerifyInterrupted,
+    VerifyStarted,
+)
 
 
-class IllegalMove(ValueError):
-    """A move the task's state does not allow (maps to INVALID_ARGUMENT)."""
+class IllegalMove(FailedPrecondition):
+    """A move the task's state does not allow now (FAILED_PRECONDITION)."""
+
+
+class UnknownSubtask(NotFound):
+    """No subtask of this task has (or still remembers) this id (NOT_FOUND)."""
 
 
 class PartStatus(enum.StrEnum):
@@ -49,13 +65,43 @@ class SubtaskStatus(enum.StrEnum):
 ACTIVE = (SubtaskStatus.IN_PROGRESS, SubtaskStatus.VERIFYING)
 
 
+@dataclass(frozen=True)
+class Move:
+    """A move on one subtask: its name, the statuses it starts from, where it ends."""
+
+    verb: str
+    allowed: tuple[SubtaskStatus, ...]
+    ends: SubtaskStatus
+
+
+#: The one table of legal moves on a subtask, for planning and replay alike.
+#: (`Assigned` and `TaskAborted` are moves on the task; see `check`.)
+LEGAL_MOVES: dict[type, Move] = {
+    VerifyStarted: Move("verify", (SubtaskStatus.IN_PROGRESS,), SubtaskStatus.VERIFYING),
+    Verified: Move("accept", (SubtaskStatus.VERIFYING,), SubtaskStatus.DONE),
+    Rejected: Move("reject", (SubtaskStatus.VERIFYING,), SubtaskStatus.FAILED),
+    Discarded: Move("discard", (SubtaskStatus.DONE, *ACTIVE), SubtaskStatus.DISCARDED),
+    SubtaskAborted: Move("abort", ACTIVE, SubtaskStatus.ABORTED),
+    VerifyInterrupted: Move("resume", (SubtaskStatus.VERIFYING,), SubtaskStatus.IN_PROGRESS),
+}
+
+#: What a part's status becomes when its subtask's does (None: the part is released).
+_PART_AFTER = {
+    SubtaskStatus.IN_PROGRESS: PartStatus.IN_PROGRESS,
+    SubtaskStatus.VERIFYING: PartStatus.VERIFYING,
+    SubtaskStatus.DONE: PartStatus.DONE,
+}
+
+
 @dataclass(slots=True)
 class Part:
     """One slice of the work: its own salt, so each part's proof differs."""
 
     salt: str
     status: PartStatus = PartStatus.PENDING
-    subtask_id: str | None = None
+    subtask_id: str | None = None  # the subtask holding it: in flight or done
+    last: str | None = None  # its latest attempt, kept in `TaskState.subtasks`
+    earlier: int = 0  # attempts before `last`, folded into this count
 
 
 @dataclass(slots=True)
@@ -75,7 +121,7 @@ class TaskState:
     input_text: str
     difficulty: int
     parts: list[Part]
-    subtasks: dict[str, Subtask] = field(default_factory=dict)
+    subtasks: dict[str, Subtask] = field(default_factory=dict)  # each part's latest
     aborted: bool = False
     seq: int = 0
     _pending: collections.deque[int] = field(default_factory=collections.deque, repr=False)
@@ -113,7 +159,12 @@ class TaskState:
         try:
             return self.subtasks[subtask_id]
         except KeyError:
-            raise IllegalMove(f"unknown subtask {subtask_id!r}") from None
+            raise UnknownSubtask(f"unknown subtask {subtask_id!r}") from None
+
+    def attempts(self, index: int) -> int:
+        """How many subtasks part `index` was handed to, all told."""
+        part = self.parts[index]
+        return part.earlier + (part.last is not None)
 
     def count(self, status: PartStatus) -> int:
         return sum(1 for part in self.parts if part.status is status)
@@ -124,50 +175,78 @@ class TaskState:
     # -- the one way to change state -----------------------------------------
 
     def apply(self, event: Event) -> None:
-        """Apply one journaled event; raises IllegalMove if it does not fit."""
-        kind = event.get("type")
-        handler = _APPLY.get(str(kind))
-        if handler is None:
-            raise IllegalMove(f"unknown event type {kind!r}")
-        handler(self, event)
-        self.seq = int(event.get("seq", self.seq + 1))
+        """Apply one event; IllegalMove / UnknownSubtask (nothing changed) if it does not fit."""
+        check(self, event)
+        if isinstance(event, Assigned):
+            self._assign(event)
+        elif isinstance(event, TaskAborted):
+            self._abort_task()
+        else:
+            sub = self.subtasks[event.subtask_id]
+            self._move(sub, LEGAL_MOVES[type(event)].ends)
+            if isinstance(event, Verified | Rejected):
+                sub.reason = event.reason
+        self.seq += 1
 
-    # -- JSON ----------------------------------------------------------------
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT_VERSION,
-            "seq": self.seq,
-            "difficulty": self.difficulty,
-            "aborted": self.aborted,
-            "input_text": self.input_text,
-            "parts": [
-                {"salt": p.salt, "status": p.status.value, "subtask_id": p.subtask_id}
-                for p in self.parts
-            ],
-            "subtasks": {
-                sid: {"part": s.part, "node": s.node, "status": s.status.value, "reason": s.reason}
-                for sid, s in self.subtasks.items()
-            },
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> TaskState:
-        if data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"unsupported task state format {data.get('format')!r}")
-        return cls(
-            input_text=data["input_text"],
-            difficulty=int(data["difficulty"]),
-            parts=[
-                Part(p["salt"], PartStatus(p["status"]), p["subtask_id"]) for p in data["parts"]
-            ],
-            subtasks={
-                sid: Subtask(s["part"], s["node"], SubtaskStatus(s["status"]), s["reason"])
-                for sid, s in data["subtasks"].items()
-            },
-            aborted=bool(data["aborted"]),
-            seq=int(data["seq"]),
+    def _assign(self, event: Assigned) -> None:
+        part = self.parts[event.part]
+        if part.last is not None:  # fold the previous attempt into the count
+            del self.subtasks[part.last]
+            part.earlier += 1
+        part.status, part.subtask_id, part.last = (
+            PartStatus.IN_PROGRESS,
+            event.subtask_id,
+            event.subtask_id,
         )
+        self.subtasks[event.subtask_id] = Subtask(event.part, event.node)
+        self._active += 1
+
+    def _move(self, sub: Subtask, status: SubtaskStatus) -> None:
+        self._active += (status in ACTIVE) - (sub.status in ACTIVE)
+        sub.status = status
+        part = self.parts[sub.part]
+        after = _PART_AFTER.get(status)
+        if after is not None:
+            part.status = after
+            return
+        part.subtask_id = None
+        if self.aborted:
+            part.status = PartStatus.ABORTED
+        else:
+            part.status = PartStatus.PENDING
+            self._pending.append(sub.part)
+
+    def _abort_task(self) -> None:
+        self.aborted = True
+        for sub in self.subtasks.values():
+            if sub.status in ACTIVE:
+                self._move(sub, SubtaskStatus.ABORTED)
+        for part in self.parts:
+            if part.status is PartStatus.PENDING:
+                part.status = PartStatus.ABORTED
+        self._pending.clear()
+
+
+def check(state: TaskState, event: Event) -> Subtask | None:
+    """Raise IllegalMove or UnknownSubtask unless `event` fits `state`; changes nothing."""
+    if isinstance(event, TaskAborted):
+        return None
+    if isinstance(event, Assigned):
+        if event.subtask_id in state.subtasks:
+            raise IllegalMove(f"subtask id {event.subtask_id!r} was already used; use a new id")
+        index = event.part
+        if not 0 <= index < len(state.parts) or state.parts[index].status is not PartStatus.PENDING:
+            raise IllegalMove(f"part {index} is not pending")
+        return None
+    sub = state.subtask(event.subtask_id)
+    move = LEGAL_MOVES[type(event)]
+    if sub.status not in move.allowed:
+        wanted = " or ".join(s.value for s in move.allowed)
+        raise IllegalMove(
+            f"cannot {move.verb} subtask {event.subtask_id!r}: "
+            f"it is {sub.status.value}, not {wanted}"
+        )
+    return sub
 
 
 def new_task(input_text: str, difficulty: int, salts: list[str]) -> TaskState:
@@ -175,105 +254,3 @@ def new_task(input_text: str, difficulty: int, salts: list[str]) -> TaskState:
     if not salts:
         raise IllegalMove("a task needs at least one part")
     return TaskState(input_text, difficulty, [Part(salt) for salt in salts])
-
-
-def require_status(
-    state: TaskState, subtask_id: str, allowed: tuple[SubtaskStatus, ...], verb: str
-) -> Subtask:
-    """The subtask, if its status allows the move `verb`; IllegalMove otherwise."""
-    sub = state.subtask(subtask_id)
-    if sub.status not in allowed:
-        wanted = " or ".join(s.value for s in allowed)
-        raise IllegalMove(
-            f"cannot {verb} subtask {subtask_id!r}: it is {sub.status.value}, not {wanted}"
-        )
-    return sub
-
-
-# -- applying ------------------------------------------------------------------
-
-
-def _release(state: TaskState, sub: Subtask, status: SubtaskStatus) -> None:
-    """End a subtask and give its part back: pending, or aborted if the task is."""
-    if sub.status in ACTIVE:
-        state._active -= 1
-    sub.status = status
-    part = state.parts[sub.part]
-    part.subtask_id = None
-    if state.aborted:
-        part.status = PartStatus.ABORTED
-    else:
-        part.status = PartStatus.PENDING
-        state._pending.append(sub.part)
-
-
-def _apply_assigned(state: TaskState, event: Event) -> None:
-    sid, index = str(event["subtask_id"]), int(event["part"])
-    if sid in state.subtasks:
-        raise IllegalMove(f"subtask id {sid!r} was already used")
-    if not 0 <= index < len(state.parts) or state.parts[index].status is not PartStatus.PENDING:
-        raise IllegalMove(f"part {index} is not pending")
-    part = state.parts[index]
-    part.status, part.subtask_id = PartStatus.IN_PROGRESS, sid
-    state.subtasks[sid] = Subtask(index, str(event.get("node", "")))
-    state._active += 1
-
-
-def _apply_verifying(state: TaskState, event: Event) -> None:
-    sub = require_status(state, str(event["subtask_id"]), (SubtaskStatus.IN_PROGRESS,), "verify")
-    sub.status = SubtaskStatus.VERIFYING
-    state.parts[sub.part].status = PartStatus.VERIFYING
-
-
-def _apply_verified(state: TaskState, event: Event) -> None:
-    sid = str(event["subtask_id"])
-    sub = require_status(state, sid, (SubtaskStatus.VERIFYING,), "accept")
-    sub.status, sub.reason = SubtaskStatus.DONE, event.get("reason")
-    state.parts[sub.part].status = PartStatus.DONE
-    state._active -= 1
-
-
-def _apply_rejected(state: TaskState, event: Event) -> None:
-    sub = require_status(state, str(event["subtask_id"]), (SubtaskStatus.VERIFYING,), "reject")
-    sub.reason = event.get("reason")
-    _release(state, sub, SubtaskStatus.FAILED)
-
-
-def _apply_discarded(state: TaskState, event: Event) -> None:
-    allowed = (SubtaskStatus.DONE, *ACTIVE)
-    sub = require_status(state, str(event["subtask_id"]), allowed, "discard")
-    _release(state, sub, SubtaskStatus.DISCARDED)
-
-
-def _apply_subtask_aborted(state: TaskState, event: Event) -> None:
-    sub = require_status(state, str(event["subtask_id"]), ACTIVE, "abort")
-    _release(state, sub, SubtaskStatus.ABORTED)
-
-
-def _apply_task_aborted(state: TaskState, event: Event) -> None:
-    state.aborted = True
-    for sub in state.subtasks.values():
-        if sub.status in ACTIVE:
-            _release(state, sub, SubtaskStatus.ABORTED)
-    for part in state.parts:
-        if part.status is PartStatus.PENDING:
-            part.status = PartStatus.ABORTED
-    state._pending.clear()
-
-
-def _apply_verify_interrupted(state: TaskState, event: Event) -> None:
-    sub = require_status(state, str(event["subtask_id"]), (SubtaskStatus.VERIFYING,), "resume")
-    sub.status = SubtaskStatus.IN_PROGRESS
-    state.parts[sub.part].status = PartStatus.IN_PROGRESS
-
-
-_APPLY = {
-    "assigned": _apply_assigned,
-    "verifying": _apply_verifying,
-    "verified": _apply_verified,
-    "rejected": _apply_rejected,
-    "discarded": _apply_discarded,
-    "subtask_aborted": _apply_subtask_aborted,
-    "task_aborted": _apply_task_aborted,
-    "verify_interrupted": _apply_verify_interrupted,
-}

@@ -1,20 +1,22 @@
-"""Durable task state: a `task.json` snapshot plus an append-only journal.
+"""Durable task state: `task.json` + `task.input` + an append-only journal.
 
 A call must not cost more as the task grows, so a change appends its
 events to `task.journal` (one JSON object per line, fsync'd before the
 reply; concurrent calls share an fsync, see `journal`) instead of
-rewriting the task. When the journal grows
-past a threshold the snapshot is rewritten atomically (temp file, fsync,
-rename, fsync dir) with the sequence number it covers, and the journal is
-truncated. Loading replays journal events newer than the snapshot; a torn
-last line (a crash mid-write) is dropped and cut off the file.
+rewriting the task. When the journal grows past a threshold the snapshot
+is rewritten atomically (temp file, fsync, rename, fsync dir) in a thread,
+with the sequence number it covers, and the journal is truncated. The
+input text is written once, at CreateTask, to its own file.
 
-The state of each task directory is cached in memory after the first
-load: this process is the only writer. Each directory has its own
-`asyncio.Lock`; commands hold it across load, move and save, and leaving
-`locked()` waits until everything the call saw is durable. Only the most
-recently used idle tasks stay cached, so a long-lived requestor does not
-keep every task it ever ran in memory.
+The only way in is `session`: `async with tasks.session(task_dir) as s`
+holds the task's `asyncio.Lock`, has the state loaded (`s.task`, repaired
+once per process), lets the call `s.create` or `s.commit`, and on the way
+out waits until everything the call saw is durable. If a write or an fsync
+fails, the call fails and the cached state is dropped; the next call
+reloads the durable prefix from disk *without* repairing files again, so
+calls in flight keep their staged files. This process is the only writer
+(the entry point holds the work dir's lock). Only the most recently used
+idle tasks stay cached.
 """
 
 from __future__ import annotations
@@ -25,25 +27,42 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from golem_task_api.errors import NotFound
+
+from tutorial_app import events, snapshot
+from tutorial_app.events import Event
 from tutorial_app.journal import Journal, JournalError, fsync_dir
-from tutorial_app.state import Event, TaskState
+from tutorial_app.reader import JOURNAL_NAME, SNAPSHOT_NAME, read_task, read_task_versioned
+from tutorial_app.state import TaskState
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_NAME = "task.json"
-JOURNAL_NAME = "task.journal"
 MIN_COMPACT_EVENTS = 1000
 #: Idle tasks beyond this many drop their cached state (reloaded on demand).
 MAX_CACHED_TASKS = 32
-#: Of those, settled tasks (nothing pending or out) beyond this many go first: over
-#: days they are most of a node's tasks, and rarely called again.
+#: Of those, settled tasks (nothing pending or out) beyond this many go first.
 MAX_CACHED_SETTLED = 4
 
-__all__ = ["JournalError", "TaskStore", "fsync_dir", "read_task", "write_atomic"]
+__all__ = [
+    "JOURNAL_NAME",
+    "SNAPSHOT_NAME",
+    "JournalError",
+    "NoSuchTask",
+    "Session",
+    "TaskStore",
+    "fsync_dir",
+    "read_task",
+    "write_atomic",
+]
+
+
+class NoSuchTask(NotFound):
+    """The call names a task that CreateTask never made (NOT_FOUND)."""
 
 
 @dataclass
@@ -51,9 +70,10 @@ class _Entry:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     state: TaskState | None = None
     journal: Journal | None = None
+    input_meta: dict[str, Any] | None = None
     journal_events: int = 0
-    repaired: bool = False
-    users: int = 0  # calls inside `locked()`, holding or waiting for the lock
+    repaired: bool = False  # kept across a roll-back: files are repaired once per process
+    users: int = 0  # calls inside `session()`, holding or waiting for the lock
 
 
 def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -78,57 +98,57 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
         fsync_dir(path.parent)
 
 
-def snapshot_bytes(state: TaskState) -> bytes:
-    return (json.dumps(state.to_json(), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+def _write_snapshot(task_dir: Path, state: TaskState, meta: dict[str, Any]) -> None:
+    """Serialise and save the snapshot (blocking: a thread, with the task lock held)."""
+    data = json.dumps(snapshot.to_json(state, meta), ensure_ascii=False, separators=(",", ":"))
+    write_atomic(task_dir / SNAPSHOT_NAME, data.encode("utf-8") + b"\n")
 
 
-def read_task(task_dir: Path, *, cut_torn_tail: bool = True) -> tuple[TaskState | None, int]:
-    """Load snapshot + journal; returns the state and how many events were replayed.
-
-    The owner of the task cuts a torn tail off so no append glues onto it;
-    readers (`tutorial-app status`) pass `cut_torn_tail=False` and write nothing.
-    """
-    snapshot = task_dir / SNAPSHOT_NAME
-    if not snapshot.exists():
-        return None, 0
-    state = TaskState.from_json(json.loads(snapshot.read_text(encoding="utf-8")))
-    journal = task_dir / JOURNAL_NAME
-    if not journal.exists():
-        return state, 0
-    replayed = 0
-    good_end = 0
-    with journal.open("rb") as handle:
-        for line in handle:
-            event = _parse_line(line)
-            if event is None:
-                logger.warning("ignoring a torn journal tail in %s at byte %d", journal, good_end)
-                break
-            good_end += len(line)
-            if int(event["seq"]) > state.seq:
-                state.apply(event)
-                replayed += 1
-    if cut_torn_tail and good_end != journal.stat().st_size:
-        with journal.open("r+b") as handle:
-            handle.truncate(good_end)
-            os.fsync(handle.fileno())
-    return state, replayed
+def _write_new(task_dir: Path, state: TaskState) -> dict[str, Any]:
+    """The input file, then the first snapshot, both durable (blocking)."""
+    data = state.input_text.encode("utf-8")
+    write_atomic(task_dir / snapshot.INPUT_NAME, data)
+    meta = snapshot.input_meta(data)
+    _write_snapshot(task_dir, state, meta)
+    return meta
 
 
-def _parse_line(line: bytes) -> Event | None:
-    if not line.endswith(b"\n"):
-        return None
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(event, dict) or not isinstance(event.get("seq"), int):
-        return None
-    return event
+def _load_owned(task_dir: Path) -> tuple[TaskState | None, int, dict[str, Any] | None]:
+    """Read as the owner (blocking); a format 1 task is rewritten as format 2."""
+    state, replayed, version = read_task_versioned(task_dir)
+    if state is None:
+        return None, 0, None
+    data = state.input_text.encode("utf-8")
+    if version != snapshot.FORMAT_VERSION:
+        logger.info("rewriting %s in format %d", task_dir, snapshot.FORMAT_VERSION)
+        return state, 0, _write_new(task_dir, state)
+    return state, replayed, snapshot.input_meta(data)
 
 
-def _compact(task_dir: Path, data: bytes, journal: Journal, seq: int) -> None:
-    write_atomic(task_dir / SNAPSHOT_NAME, data)
-    journal.truncate(seq)
+class Session:
+    """One call's view of a task, inside `TaskStore.session`."""
+
+    def __init__(self, store: TaskStore, task_dir: Path, entry: _Entry) -> None:
+        self._store, self._dir, self._entry = store, task_dir, entry
+
+    @property
+    def task(self) -> TaskState | None:
+        """The task's state; None before CreateTask."""
+        return self._entry.state
+
+    def require(self) -> TaskState:
+        """The task's state; NoSuchTask before CreateTask."""
+        if self._entry.state is None:
+            raise NoSuchTask(f"there is no task {self._dir.name!r}; call CreateTask first")
+        return self._entry.state
+
+    async def create(self, state: TaskState) -> None:
+        """Save a new task: input file and first snapshot, durable before this returns."""
+        await self._store._create(self._dir, self._entry, state)
+
+    async def commit(self, planned: Sequence[Event]) -> None:
+        """Journal `planned` (planned against the current state), then apply them."""
+        await self._store._commit(self._dir, self._entry, planned)
 
 
 class TaskStore:
@@ -141,8 +161,8 @@ class TaskStore:
         max_cached: int = MAX_CACHED_TASKS,
         max_settled: int = MAX_CACHED_SETTLED,
     ) -> None:
-        """`repair` runs (in a thread) on each state first loaded from disk; its events
-        are committed."""
+        """`repair` runs (in a thread) on each state first loaded from disk in this
+        process; its events are committed."""
         self._entries: dict[str, _Entry] = {}
         self._cached: dict[str, _Entry] = {}  # entries holding a state, least recent first
         self._min_compact_events = min_compact_events
@@ -150,25 +170,16 @@ class TaskStore:
         self._max_cached = max_cached
         self._max_settled = max_settled
 
-    def _entry(self, task_dir: Path) -> _Entry:
-        key = os.path.abspath(task_dir)  # a str: building a Path per call costs
-        entry = self._entries.get(key)
-        if entry is None:
-            entry = self._entries[key] = _Entry()
-        elif entry.state is not None:  # most recently used last: eviction takes the front
-            self._cached.pop(key, None)
-            self._cached[key] = entry
-        return entry
-
     @contextlib.asynccontextmanager
-    async def locked(self, task_dir: Path) -> AsyncIterator[None]:
-        """Hold the task's lock; on the way out, wait until what the call saw is durable."""
+    async def session(self, task_dir: Path) -> AsyncIterator[Session]:
+        """Locked and loaded; on the way out, wait until what the call saw is durable."""
         key = os.path.abspath(task_dir)
-        entry = self._entry(task_dir)
+        entry = self._entry(key)
         entry.users += 1
         try:
             async with entry.lock:
-                yield
+                await self._load(task_dir, key, entry)
+                yield Session(self, task_dir, entry)
                 journal, seq = entry.journal, entry.state.seq if entry.state else 0
             if journal is not None:
                 try:
@@ -182,25 +193,32 @@ class TaskStore:
             self._drop_if_unknown(key, entry)
         self._evict_idle()
 
-    def _drop_if_unknown(self, key: str, entry: _Entry) -> None:
-        """Forget the entry of a directory that holds no task once no call uses it, so
-        calls naming tasks that do not exist leave nothing behind.
+    def _entry(self, key: str) -> _Entry:
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry()
+        elif entry.state is not None:  # most recently used last: eviction takes the front
+            self._cached.pop(key, None)
+            self._cached[key] = entry
+        return entry
 
-        A task once loaded keeps its (small) entry: it remembers that the task
-        was repaired, which a verification between its two locked steps relies on.
+    def _drop_if_unknown(self, key: str, entry: _Entry) -> None:
+        """Forget the entry of a directory that holds no task once no call uses it.
+
+        A task once loaded keeps its (small) entry: it remembers that the task's
+        files were repaired, so a reload never repairs under a call in flight.
         """
         unused = not entry.users and entry.state is None and entry.journal is None
         if unused and not entry.repaired and self._entries.get(key) is entry:
             del self._entries[key]
 
     def _roll_back(self, entry: _Entry, journal: Journal) -> None:
-        """After the journal was poisoned (a failed fsync, or a failed write that could
-        not be cut back): forget the unsaved state; the next call reloads from disk and
-        repairs files as after a crash (a result may have been published)."""
+        """After the journal was poisoned: cut what is not durable and drop the cached
+        state; the next call reloads the durable prefix (no repair: see `session`)."""
         if entry.journal is journal:
             journal.roll_back()
             journal.close()
-            entry.state, entry.journal, entry.repaired = None, None, False
+            entry.state, entry.journal = None, None
 
     def _evict_idle(self) -> None:
         """Drop the cached state of idle tasks, least recently used first: settled
@@ -223,78 +241,69 @@ class TaskStore:
             del self._cached[key]
             excess -= 1
 
-    async def load(self, task_dir: Path) -> TaskState | None:
-        """The task's state (None before CreateTask); call with the lock held."""
-        entry = self._entry(task_dir)
-        if entry.state is None:
-            loaded, replayed = await asyncio.to_thread(read_task, task_dir)
-            if loaded is None:
-                return None
-            if entry.journal is not None:  # left by a load that failed half-way
-                entry.journal.close()
-            entry.journal = await asyncio.to_thread(
-                Journal.open, task_dir / JOURNAL_NAME, loaded.seq
-            )
-            events: list[Event] = []
-            if self._repair is not None and not entry.repaired:
-                events = await asyncio.to_thread(self._repair, task_dir, loaded)
-            entry.state, entry.journal_events, entry.repaired = loaded, replayed, True
-            self._cached[os.path.abspath(task_dir)] = entry
-            await self.commit(task_dir, events)
-        return entry.state
+    async def _load(self, task_dir: Path, key: str, entry: _Entry) -> None:
+        if entry.state is not None:
+            return
+        loaded, replayed, meta = await asyncio.to_thread(_load_owned, task_dir)
+        if loaded is None:
+            return
+        if entry.journal is not None:  # left by a load that failed half-way
+            entry.journal.close()
+        entry.journal = await asyncio.to_thread(Journal.open, task_dir / JOURNAL_NAME, loaded.seq)
+        repairs: list[Event] = []
+        if self._repair is not None and not entry.repaired:
+            repairs = await asyncio.to_thread(self._repair, task_dir, loaded)
+        entry.state, entry.input_meta, entry.journal_events = loaded, meta, replayed
+        entry.repaired = True
+        self._cached[key] = entry
+        await self._commit(task_dir, entry, repairs)
 
-    async def create(self, task_dir: Path, state: TaskState) -> None:
-        """Save a new task's first snapshot; call with the lock held."""
-        data = snapshot_bytes(state)
-        await asyncio.to_thread(write_atomic, task_dir / SNAPSHOT_NAME, data)
-        entry = self._entry(task_dir)
+    async def _create(self, task_dir: Path, entry: _Entry, state: TaskState) -> None:
+        if entry.state is not None:
+            raise RuntimeError(f"create over an existing task in {task_dir}")
+        meta = await asyncio.to_thread(_write_new, task_dir, state)
         if entry.journal is not None:
             entry.journal.close()
         entry.journal = await asyncio.to_thread(Journal.open, task_dir / JOURNAL_NAME, state.seq)
-        entry.state, entry.journal_events, entry.repaired = state, 0, True
+        entry.state, entry.input_meta, entry.journal_events = state, meta, 0
+        entry.repaired = True
         self._cached[os.path.abspath(task_dir)] = entry
 
-    async def commit(self, task_dir: Path, events: list[Event]) -> None:
-        """Write `events` to the journal, then apply them to the cached state.
-
-        Call with the lock held; leaving `locked()` makes them durable. The
-        events must have been planned against the current state, so applying
-        them cannot fail half-way. If the write fails, nothing is applied.
-        """
-        if not events:
+    async def _commit(self, task_dir: Path, entry: _Entry, planned: Sequence[Event]) -> None:
+        """Write to the journal, then apply; if the write fails, nothing is applied."""
+        if not planned:
             return
-        entry = self._entry(task_dir)
         state, journal = entry.state, entry.journal
         if state is None or journal is None:
             raise RuntimeError(f"commit before load for {task_dir}")
-        numbered = [{**event, "seq": state.seq + i + 1} for i, event in enumerate(events)]
         lines = b"".join(
-            json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n" for event in numbered
+            json.dumps(events.to_json(event, state.seq + i), ensure_ascii=False).encode() + b"\n"
+            for i, event in enumerate(planned, 1)
         )
         try:
-            journal.append(lines, numbered[-1]["seq"])
+            journal.append(lines, state.seq + len(planned))
         except JournalError:
             if journal.poisoned is not None:  # cut what is not durable; reload cuts the rest
                 self._roll_back(entry, journal)
             raise
-        for event in numbered:
+        for event in planned:
             state.apply(event)
-        entry.journal_events += len(numbered)
+        entry.journal_events += len(planned)
         if entry.journal_events >= max(self._min_compact_events, len(state.parts)):
             try:
-                await self.compact(task_dir)
+                await self._compact(task_dir, entry)
             except OSError as exc:  # the journal still holds everything; try again later
                 logger.warning("could not compact %s: %s", task_dir, exc)
 
-    async def compact(self, task_dir: Path) -> None:
-        """Fold the journal into the snapshot; call with the lock held."""
-        entry = self._entry(task_dir)
-        if entry.state is None or entry.journal is None:
+    async def _compact(self, task_dir: Path, entry: _Entry) -> None:
+        """Fold the journal into the snapshot, off the loop (the lock keeps the state still)."""
+        state, journal, meta = entry.state, entry.journal, entry.input_meta
+        if state is None or journal is None or meta is None:
             return
-        data = snapshot_bytes(entry.state)
-        await asyncio.to_thread(_compact, task_dir, data, entry.journal, entry.state.seq)
+        await asyncio.to_thread(_write_snapshot, task_dir, state, meta)
+        await asyncio.to_thread(journal.truncate, state.seq)
         entry.journal_events = 0
-        logger.debug("compacted %s at seq %d", task_dir, entry.state.seq)
+        logger.debug("compacted %s at seq %d", task_dir, state.seq)
 
     def is_cached(self, task_dir: Path) -> bool:
         """Whether the task's state is in memory (diagnostics, tests)."""
