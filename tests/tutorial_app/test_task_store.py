@@ -137,6 +137,9 @@ async def test_a_bad_line_before_good_ones_is_damage_not_a_torn_tail(tmp_path: P
     with pytest.raises(DamagedState, match="line 1"):
         store.read_task(tmp_path)
     assert journal.read_bytes()[100_001:] == before  # nothing cut
+    journal.write_bytes(before + b'{"type": "nope", "seq": 99}\n')  # whole, but not ours
+    with pytest.raises(DamagedState, match="no known type"):
+        store.read_task(tmp_path)
 
 
 @settings(

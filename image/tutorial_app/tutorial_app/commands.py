@@ -56,16 +56,17 @@ async def create_task(
                 f"task {task_dir.name!r} was already created; CreateTask comes once"
             )
         task_params = params.parse_task_params(raw, max_subtasks_count)
-        text = await asyncio.to_thread(_read_input, task_dir, task_params.resources)
-        salts = [secrets.token_hex(16) for _ in range(task_params.subtasks_count)]
-        await session.create(state.new_task(text, task_params.difficulty, salts))
+        data = await asyncio.to_thread(_read_input, task_dir, task_params.resources)
+        # Decoding 16 MiB or making 10^5 parts takes tens of ms: off the loop.
+        task = await asyncio.to_thread(_new_task, data, task_params)
+        await session.create(task, data)
     logger.info(
         "created task %s: %d parts at difficulty %d",
         task_dir.name,
-        len(salts),
+        len(task.parts),
         task_params.difficulty,
     )
-    input_mib = len(text) / zips.MIB  # characters: a lower bound of bytes, cheap
+    input_mib = len(data) / zips.MIB
     return envs.create_docker_cpu_task(
         version.IMAGE_NAME,
         version.IMAGE_TAG,
@@ -221,8 +222,15 @@ async def has_pending_subtasks(tasks: store.TaskStore, task_dir: RequestorTaskDi
         return session.require().has_pending()
 
 
-def _read_input(task_dir: RequestorTaskDir, resources: list[str]) -> str:
-    """The first resource as text; every resource must be a regular file inside task_inputs."""
+def _new_task(raw: bytes, task_params: params.TaskParams) -> state.TaskState:
+    """A fresh task on the input `raw`; InvalidArgument unless it is UTF-8 (blocking)."""
+    text = _decode(raw, task_params.resources[0])
+    salts = [secrets.token_hex(16) for _ in range(task_params.subtasks_count)]
+    return state.new_task(text, task_params.difficulty, salts)
+
+
+def _read_input(task_dir: RequestorTaskDir, resources: list[str]) -> bytes:
+    """The first resource's bytes; every resource must be a regular file inside task_inputs."""
     paths = [params.resolve_inside(task_dir.task_inputs_dir, n, "resource") for n in resources]
     for name, path in zip(resources, paths, strict=True):
         if not path.is_file():
@@ -242,11 +250,15 @@ def _read_input(task_dir: RequestorTaskDir, resources: list[str]) -> str:
         raise InvalidArgument(
             f"the input {resources[0]!r} is larger than {zips.MAX_INPUT_BYTES} bytes"
         )
+    return data
+
+
+def _decode(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidArgument(
-            f"the input {resources[0]!r} must be UTF-8 text: {exc.reason} at byte {exc.start}"
+            f"the input {name!r} must be UTF-8 text: {exc.reason} at byte {exc.start}"
         ) from exc
 
 

@@ -83,19 +83,15 @@ def _replay(journal: Path, state: TaskState, cut_torn_tail: bool) -> int:
     except FileNotFoundError:
         return 0
     replayed = good_end = 0
-    torn: str | None = None
+    torn = False
     with handle:
         for number, line in enumerate(handle, 1):
-            if torn is not None:  # a bad line with more after it: not a crash's torn tail
-                raise DamagedState(f"{JOURNAL_NAME} line {number - 1}: {torn}")
-            if not line.endswith(b"\n"):
-                torn = "no newline"
-                continue
-            try:
-                event, seq = events.from_json(_parse(line, f"{JOURNAL_NAME} line {number}"))
-            except DamagedState as exc:
-                torn = str(exc)
-                continue
+            if not line.endswith(b"\n"):  # only the last line can lack one: a torn append
+                torn = True
+                break
+            # A whole line that does not parse is damage, not a crash: appends are whole
+            # lines, so a crash leaves a line without its newline (above).
+            event, seq = events.from_json(_parse(line, f"{JOURNAL_NAME} line {number}"))
             good_end += len(line)
             if seq <= state.seq:
                 continue  # already in the snapshot (a crash between its write and the cut)
@@ -106,8 +102,8 @@ def _replay(journal: Path, state: TaskState, cut_torn_tail: bool) -> int:
             except (IllegalMove, UnknownSubtask) as exc:  # a move we never made
                 raise DamagedState(f"{JOURNAL_NAME} line {number} does not fit: {exc}") from None
             replayed += 1
-    if torn is not None:
-        logger.warning("ignoring a torn journal tail in %s at byte %d: %s", journal, good_end, torn)
+    if torn:
+        logger.warning("ignoring a torn journal tail in %s at byte %d", journal, good_end)
         if cut_torn_tail:
             with journal.open("r+b") as cut:
                 cut.truncate(good_end)

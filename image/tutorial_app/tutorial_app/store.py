@@ -43,6 +43,8 @@ from tutorial_app.state import TaskState
 logger = logging.getLogger(__name__)
 
 MIN_COMPACT_EVENTS = 1000
+#: Parts (or subtasks) per `json.dumps` call when a snapshot is written (see `snapshot_text`).
+SERIALISE_SLICE = 500
 #: Idle tasks beyond this many drop their cached state (reloaded on demand).
 MAX_CACHED_TASKS = 32
 #: Of those, settled tasks (nothing pending or out) beyond this many go first.
@@ -98,15 +100,33 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
         fsync_dir(path.parent)
 
 
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def snapshot_text(state: TaskState, meta: dict[str, Any]) -> str:
+    """The snapshot's JSON, serialised in slices: `json.dumps` holds the GIL throughout, so
+    one call over 10^5 parts would stall the event loop while this runs in a thread."""
+    data = snapshot.to_json(state, meta)
+    parts, subtasks = data.pop("parts"), list(data.pop("subtasks").items())
+    step = SERIALISE_SLICE
+    part_text = ",".join(_dumps(parts[i : i + step])[1:-1] for i in range(0, len(parts), step))
+    sub_text = ",".join(
+        _dumps(dict(subtasks[i : i + step]))[1:-1] for i in range(0, len(subtasks), step)
+    )
+    return f'{_dumps(data)[:-1]},"parts":[{part_text}],"subtasks":{{{sub_text}}}}}\n'
+
+
 def _write_snapshot(task_dir: Path, state: TaskState, meta: dict[str, Any]) -> None:
     """Serialise and save the snapshot (blocking: a thread, with the task lock held)."""
-    data = json.dumps(snapshot.to_json(state, meta), ensure_ascii=False, separators=(",", ":"))
-    write_atomic(task_dir / SNAPSHOT_NAME, data.encode("utf-8") + b"\n")
+    write_atomic(task_dir / SNAPSHOT_NAME, snapshot_text(state, meta).encode("utf-8"))
 
 
-def _write_new(task_dir: Path, state: TaskState) -> dict[str, Any]:
-    """The input file, then the first snapshot, both durable (blocking)."""
-    data = state.input_text.encode("utf-8")
+def _write_new(task_dir: Path, state: TaskState, data: bytes | None = None) -> dict[str, Any]:
+    """The input file (`data`, the input's bytes), then the first snapshot, both durable
+    (blocking)."""
+    if data is None:
+        data = state.input_text.encode("utf-8")
     write_atomic(task_dir / snapshot.INPUT_NAME, data)
     meta = snapshot.input_meta(data)
     _write_snapshot(task_dir, state, meta)
@@ -142,9 +162,10 @@ class Session:
             raise NoSuchTask(f"there is no task {self._dir.name!r}; call CreateTask first")
         return self._entry.state
 
-    async def create(self, state: TaskState) -> None:
-        """Save a new task: input file and first snapshot, durable before this returns."""
-        await self._store._create(self._dir, self._entry, state)
+    async def create(self, state: TaskState, data: bytes | None = None) -> None:
+        """Save a new task: input file (`data`: the input's bytes, if at hand) and first
+        snapshot, durable before this returns."""
+        await self._store._create(self._dir, self._entry, state, data)
 
     async def commit(self, planned: Sequence[Event]) -> None:
         """Journal `planned` (planned against the current state), then apply them."""
@@ -258,10 +279,12 @@ class TaskStore:
         self._cached[key] = entry
         await self._commit(task_dir, entry, repairs)
 
-    async def _create(self, task_dir: Path, entry: _Entry, state: TaskState) -> None:
+    async def _create(
+        self, task_dir: Path, entry: _Entry, state: TaskState, data: bytes | None
+    ) -> None:
         if entry.state is not None:
             raise RuntimeError(f"create over an existing task in {task_dir}")
-        meta = await asyncio.to_thread(_write_new, task_dir, state)
+        meta = await asyncio.to_thread(_write_new, task_dir, state, data)
         if entry.journal is not None:
             entry.journal.close()
         entry.journal = await asyncio.to_thread(Journal.open, task_dir / JOURNAL_NAME, state.seq)
@@ -304,6 +327,12 @@ class TaskStore:
         await asyncio.to_thread(journal.truncate, state.seq)
         entry.journal_events = 0
         logger.debug("compacted %s at seq %d", task_dir, state.seq)
+
+    async def compact(self, task_dir: Path) -> None:
+        """Fold the task's journal into its snapshot now (benchmarks, tests)."""
+        async with self.session(task_dir) as session:
+            if session.task is not None:
+                await self._compact(task_dir, session._entry)
 
     def is_cached(self, task_dir: Path) -> bool:
         """Whether the task's state is in memory (diagnostics, tests)."""
