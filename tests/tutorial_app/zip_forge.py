@@ -59,7 +59,7 @@ def compress(content: bytes | Iterable[bytes], method: int) -> bytes:
         bzip = bz2.BZ2Compressor(9)
         return b"".join(bzip.compress(c) for c in chunks) + bzip.flush()
     if method == LZMA:  # zipfile's layout: version, properties size, properties, raw LZMA1
-        filters = [{"id": lzma.FILTER_LZMA1, "preset": 9}]
+        filters = [{"id": lzma.FILTER_LZMA1, "preset": 0}]  # fast; zeros pack ~7000:1 anyway
         props: bytes = lzma._encode_filter_properties(filters[0])  # type: ignore[attr-defined]
         packer = lzma.LZMACompressor(lzma.FORMAT_RAW, filters=filters)
         body = b"".join(packer.compress(c) for c in chunks) + packer.flush()
@@ -171,3 +171,21 @@ def bomb(method: int, inflated: int, name: str = "result.txt", declared: int = 8
     packed = compress((b"\0" * MIB for _ in range(inflated // MIB)), method)
     flags = 0x2 if method == LZMA else 0  # zipfile's LZMA writer marks the end-of-stream
     return build([Entry(name.encode(), packed, method, flags, 0, declared)])
+
+
+#: bzip2 of 1 GiB of zero bytes (785 bytes; `compress((b"\0" * MIB for _ in range(1024)),
+#: BZIP2)` gives the same in ~10 s): 23 identical blocks of ~45 MiB each, then a shorter one.
+_BZ_BLOCK = bytes.fromhex("314159265359")
+BZIP2_GIB = (
+    b"BZh9"
+    + (_BZ_BLOCK + bytes.fromhex("0e09e2df015f8e4000c0000008200030804d4642a025a90a8097")) * 23
+    + _BZ_BLOCK
+    + bytes.fromhex(
+        "487c5fc9008a52c800c00000040008200030cc0529a69122436144890f177245385090f688e402"
+    )
+)
+
+
+def bzip2_gib_bomb(name: str = "result.txt", declared: int = 85) -> bytes:
+    """A 903-byte zip whose bzip2 member inflates to 1 GiB and claims `declared` bytes."""
+    return build([Entry(name.encode(), BZIP2_GIB, BZIP2, 0, 0, declared)])
