@@ -10,6 +10,7 @@ the time the read took and what the app said.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -53,16 +54,22 @@ class Probe:
     outcome: str
 
 
-def probe(role: str, data: bytes, root: Path) -> Probe:
-    """Read `data` as the requestor's result zip or the provider's input zip."""
+def probe(role: str, data: bytes, root: Path, source: Path | None = None) -> Probe:
+    """Read `data` as the requestor's result zip or the provider's input zip
+    (with the app's code from the checkout `source`, if given)."""
     if role == "provider":
         path = root / "provider" / "subtask_inputs" / "in.zip"
     else:
         path = root / "requestor" / "result.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    env = dict(os.environ)
+    if source is not None:
+        paths = [source / "image" / "tutorial_app", source / "image" / "golem_task_api"]
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in paths)
     done = subprocess.run(
         [sys.executable, "-c", CHILD, role, str(path)],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
