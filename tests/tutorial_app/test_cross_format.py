@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from tutorial_app import commands, params, pow, store, verdict, zips
+from tutorial_app import commands, params, pow, repair, store, verdict, zips
 from tutorial_app.provider import ProviderHandler
 from zip_forge import DEFLATED, build, entry, extra_field
 
@@ -175,3 +175,26 @@ async def test_our_provider_refuses_an_unsafe_member_name(tmp_path: Path, name: 
         file.writestr(zipfile.ZipInfo(name), "hello")
     with pytest.raises(ValueError, match="the input zip"):
         await ProviderHandler().compute(work, "s", original_subtask_params(1.0, "s"))
+
+
+@pytest.mark.parametrize("damage", ["provider's copy", "lost", "empty"])
+async def test_repair_publishes_our_own_zip(
+    tasks: store.TaskStore, task_dir: RequestorTaskDir, damage: str
+) -> None:
+    """After a restart, task_outputs holds our zip again: in place of a provider's
+    copy (as an older version published), a lost file or an emptied one."""
+    sid = await assigned(tasks, task_dir, {"difficulty": 6, "resources": ["input.txt"]})
+    proof = pow.search(part_input(task_dir, sid), DIFFICULTY)
+    assert proof is not None
+    theirs = task_dir.subtask_outputs_dir(sid) / f"{sid}.zip"
+    theirs.parent.mkdir(parents=True)
+    original_zip(theirs, sid, proof.to_line())
+    assert (await commands.verify(tasks, task_dir, sid))[0] is VerifyResult.SUCCESS
+    published = task_dir.task_outputs_dir / f"{sid}.zip"
+    if damage == "lost":
+        published.unlink()
+    else:
+        published.write_bytes(theirs.read_bytes() if damage == "provider's copy" else b"")
+    restarted = store.TaskStore(repair=repair.repair)
+    assert await commands.has_pending_subtasks(restarted, task_dir) is True
+    assert published.read_bytes() == verdict.published_bytes(proof)

@@ -10,6 +10,7 @@ on every call.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -64,5 +65,5 @@ def _repair_outputs(task_dir: RequestorTaskDir, task: TaskState) -> None:
             path.unlink()
     for name, sid in wanted.items():
         source = task_dir.subtask_outputs_dir(sid) / name
-        part_input = task.part_input(task.subtasks[sid].part)
+        part_input = functools.partial(task.part_input, task.subtasks[sid].part)
         verdict.restore_published(source, outputs / name, part_input, task.difficulty)
