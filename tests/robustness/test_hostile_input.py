@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -47,9 +48,20 @@ from hostile_common import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tutorial_app import pow, store, zips
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tutorial_app"))
 from tutorial_app.provider import ProviderHandler
 from tutorial_app.requestor import RequestorHandler
 from tutorial_app.state import PartStatus, SubtaskStatus
+from zip_forge import (  # the byte-level forge shared with the zip tests
+    BZIP2,
+    LZMA,
+    bomb,
+    build,
+    bzip2_gib_bomb,
+    entry,
+    unicode_path_extra,
+)
 
 OK = grpc.StatusCode.OK
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -176,7 +188,9 @@ PARAMS_CASES: list[tuple[str, str, int]] = [
     ("resources number", '{"resources": [1]}', 1),
     ("resources null", '{"resources": [null]}', 1),
     ("resources nested", '{"resources": [["in.txt"]]}', 1),
-    ("difficulty float", '{"resources": ["in.txt"], "difficulty": 3.0}', 1),
+    ("difficulty fraction", '{"resources": ["in.txt"], "difficulty": 3.5}', 1),
+    ("difficulty float 257", '{"resources": ["in.txt"], "difficulty": 257.0}', 1),
+    ("difficulty text float", '{"resources": ["in.txt"], "difficulty": "3.0"}', 1),
     ("difficulty bool", '{"resources": ["in.txt"], "difficulty": true}', 1),
     ("difficulty text", '{"resources": ["in.txt"], "difficulty": "three"}', 1),
     ("difficulty negative", '{"resources": ["in.txt"], "difficulty": -1}', 1),
@@ -382,7 +396,28 @@ RESULT_ZIPS: list[tuple[str, Maker]] = [
     ("empty member", lambda inp: result(b"")),
     ("hash only", lambda inp: result(pow.hash_hex(inp, 0))),
     ("other part's hash", lambda inp: result(line(inp + "x", 0))),
+    ("bzip2 bomb 1 GiB", lambda inp: bzip2_gib_bomb()),
+    ("lzma bomb 256 MiB", lambda inp: bomb(LZMA, 256 * MIB)),
+    ("bzip2 valid", lambda inp: build([entry("result.txt", line(inp, 0).encode(), BZIP2)])),
+    ("unicode path", lambda inp: unicode_path_zip(line(inp, 0).encode())),
+    ("hidden entry", lambda inp: hidden_entry_zip(line(inp, 0).encode())),
+    ("duplicate names", lambda inp: build([entry("r", line(inp, 0).encode()), entry("r", b"")])),
+    ("local name differs", lambda inp: build([entry("r", line(inp, 0).encode(), local=RENAME)])),
+    ("trailing data", lambda inp: zip_of({"r": line(inp, 0).encode()}) + b"tail"),
 ]
+RENAME = {"name": b"x"}
+
+
+def unicode_path_zip(data: bytes) -> bytes:
+    """`unzip` extracts this result.txt as ../../pwned.sh (Python ignores the field)."""
+    extra = unicode_path_extra(b"result.txt", "../../pwned.sh")
+    return build([entry("result.txt", data, extra=extra)])
+
+
+def hidden_entry_zip(data: bytes) -> bytes:
+    """A second local entry the central directory does not list (a streaming
+    extractor would write it, and zipfile would not)."""
+    return build([entry("result.txt", data), entry(".bashrc", b"evil")], listed=[0])
 
 
 def install(path: Path, what: str | bytes | None, world: World) -> None:
@@ -498,7 +533,7 @@ PROVIDER_CASES: list[tuple[str, tuple[str, str, str, bytes | str]]] = [
     ("params deep", ("t", "s", DEEP, b"")),
     ("params 5000-digit", ("t", "s", "1" * 5000, b"")),
     ("params unknown key", ("t", "s", '{"difficulty": 1, "resources": ["in.zip"], "x": 1}', b"")),
-    ("difficulty float", ("t", "s", '{"difficulty": 1.0, "resources": ["in.zip"]}', b"")),
+    ("difficulty fraction", ("t", "s", '{"difficulty": 1.5, "resources": ["in.zip"]}', b"")),
     ("difficulty 999", ("t", "s", '{"difficulty": 999, "resources": ["in.zip"]}', b"")),
     ("two resources", ("t", "s", '{"difficulty": 1, "resources": ["in.zip", "b.zip"]}', b"")),
     ("resource ../", ("t", "s", '{"difficulty": 1, "resources": ["../in.zip"]}', b"")),
@@ -528,6 +563,10 @@ PROVIDER_CASES: list[tuple[str, tuple[str, str, str, bytes | str]]] = [
     ("input encrypted", ("t", "s", GOOD_PARAMS, flagged_zip("input.txt", b"hi", flag=1))),
     ("input unknown method", ("t", "s", GOOD_PARAMS, flagged_zip("input.txt", b"h", method=99))),
     ("input not UTF-8", ("t", "s", GOOD_PARAMS, zip_of({"input.txt": b"\xff\xfe"}))),
+    ("input bzip2 bomb", ("t", "s", GOOD_PARAMS, bzip2_gib_bomb("input.txt"))),
+    ("input lzma bomb", ("t", "s", GOOD_PARAMS, bomb(LZMA, 256 * MIB, "input.txt"))),
+    ("input unicode path", ("t", "s", GOOD_PARAMS, unicode_path_zip(b"hi"))),
+    ("input hidden entry", ("t", "s", GOOD_PARAMS, hidden_entry_zip(b"hi"))),
 ]
 #: These also run against a real provider process each (in parallel).
 PROCESS_PROVIDER_CASES = [
@@ -539,6 +578,8 @@ PROCESS_PROVIDER_CASES = [
     "input symlink entry",
     "input corrupt deflate",
     "input ../ member",
+    "input bzip2 bomb",
+    "input lzma bomb",
 ]
 
 

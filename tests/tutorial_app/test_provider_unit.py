@@ -53,7 +53,7 @@ async def test_bad_params(provider_dir: ProviderTaskDir, params: Any, message: s
 async def test_bad_input_zips(provider_dir: ProviderTaskDir) -> None:
     inputs = provider_dir.subtask_inputs_dir
     (inputs / "bad.zip").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="input zip is corrupt"):
+    with pytest.raises(ValueError, match="the input zip is 7 bytes: too short for a zip"):
         await ProviderHandler().compute(
             provider_dir, "s1", {"difficulty": 1, "resources": ["bad.zip"]}
         )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
+import unicodedata
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -47,3 +51,26 @@ def test_damaged_zips_are_refused_with_a_reason(
         assert str(refused).startswith("the result"), refused
     else:
         assert name  # some damage (to a CRC-free field) leaves a readable zip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(min_size=0, max_size=80))
+def test_any_safe_member_name_is_read_and_no_unsafe_one(name: str) -> None:
+    """The original app names members after the subtask: any plain name passes,
+    nothing that could leave the directory or hide characters does."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo(name or "x"), b"hello")
+    written = zipfile.ZipFile(io.BytesIO(buffer.getvalue())).namelist()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.zip"
+        path.write_bytes(buffer.getvalue())
+        try:
+            got, data = zips.read_named_member(path, zips.MAX_RESULT_BYTES, "result")
+        except ValueError as refused:
+            assert "names a member" in str(refused), refused
+        else:
+            assert (got, data) == (written, b"hello")
+            folded = unicodedata.normalize("NFKC", got)
+            assert not set("/\\:") & set(folded) and folded not in (".", "..")
+            assert all(unicodedata.category(ch)[0] != "C" for ch in got)

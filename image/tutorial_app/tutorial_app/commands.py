@@ -25,7 +25,6 @@ import logging
 import math
 import os
 import secrets
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -110,7 +109,7 @@ async def verify(
     result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
     target = task_dir.task_outputs_dir / name
     found, staged = await _file_work(
-        len(part_input), _judge_and_stage, result_zip, target, part_input, difficulty
+        len(part_input), verdict.judge_and_stage, result_zip, target, part_input, difficulty
     )
     published = False
     try:
@@ -149,44 +148,6 @@ async def _file_work(size: int, work: Callable[..., T], *args: Any, **kwargs: An
     if size <= INLINE_WORK_BYTES:
         return work(*args, **kwargs)
     return await asyncio.to_thread(work, *args, **kwargs)
-
-
-def _judge_and_stage(
-    result_zip: Path, target: Path, part_input: str, difficulty: int
-) -> tuple[verdict.Verdict, Path | None]:
-    """The verdict, and for a good result a staged file next to `target`.
-
-    A regular result file is hard-linked into place and the link is what gets
-    judged: no copy (creating a file costs ~0.2 ms here, a link ~15 us), and
-    what is published is exactly what was judged. Anything else (a symlink, a
-    mount without hard links) is judged and copied. A crash leaves at most a
-    stray staged file, which `tutorial_app.repair` removes.
-    """
-    staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        linkable = stat.S_ISREG(os.lstat(result_zip).st_mode)
-        if linkable:
-            os.link(result_zip, staged, follow_symlinks=False)
-    except OSError:
-        linkable = False
-    try:
-        found = verdict.judge(staged if linkable else result_zip, part_input, difficulty)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            staged.unlink()
-        raise
-    if found.ok and linkable:
-        return found, staged
-    with contextlib.suppress(FileNotFoundError):
-        staged.unlink()
-    if not found.ok:
-        return found, None
-    # Judged in place, so the file may have changed since: judge the copy published.
-    store.write_atomic(staged, result_zip.read_bytes(), durable=False)
-    if verdict.judge(staged, part_input, difficulty).ok:
-        return found, staged
-    staged.unlink()
-    return verdict.Verdict(False, "the result changed while it was judged"), None
 
 
 async def discard_subtasks(

@@ -72,14 +72,17 @@ def parse_subtask_params(raw: Any) -> SubtaskParams:
 
 
 def parse_difficulty(value: Any) -> int:
-    """An int, or a string holding one, in 0..256."""
+    """An int in 0..256, as an int, an integral float (the original app sends
+    `10.0`) or a string holding an int (`"10"`, as in the original's examples)."""
     low, high = pow.MIN_DIFFICULTY, pow.MAX_DIFFICULTY
-    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,4}\s*", value):
+    integral_float = isinstance(value, float) and value.is_integer() and abs(value) <= 2**53
+    integral_text = isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,4}\s*", value)
+    if integral_float or integral_text:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(
-            f"'difficulty' must be an integer from {low} to {high} (or a string holding one), "
-            f"got {value!r}"
+            f"'difficulty' must be an integer from {low} to {high} (or an integral number "
+            f"such as 10.0, or a string holding an integer), got {value!r}"
         )
     if not low <= value <= high:
         raise ValueError(f"'difficulty' must be between {low} and {high}, got {value}")

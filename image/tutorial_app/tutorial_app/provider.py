@@ -1,8 +1,9 @@
 """The provider's Task API handler: find a proof for one subtask.
 
 The input zip comes from a stranger's requestor, so it gets the same
-checks as a result zip. The search runs in a worker thread polling
-`Executor.is_shutting_down`, so a `Shutdown` stops it within milliseconds.
+checks as a result zip (`tutorial_app.zips`: bounded whatever it claims).
+The search runs in a worker thread polling `Executor.is_shutting_down`,
+so a `Shutdown` stops it within milliseconds.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from golem_task_api.dirutils import ProviderTaskDir
 from golem_task_api.handlers import ProviderAppHandler
 from golem_task_api.threading import Executor
 
-from tutorial_app import benchmark, params, search, zips
+from tutorial_app import benchmark, params, search, store, zips
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,10 @@ class ProviderHandler(ProviderAppHandler):
         source = params.resolve_inside(
             task_work_dir.subtask_inputs_dir, subtask.resource, "subtask resource"
         )
-        name, input_data = await asyncio.to_thread(
-            zips.read_named_text_member, source, zips.MAX_PART_INPUT_BYTES, "input"
+        # One member under any safe name (the original app names it after the subtask).
+        input_data = await asyncio.to_thread(
+            zips.read_text_member, source, zips.MAX_PART_INPUT_BYTES, "input"
         )
-        zips.check_member_name(name, zips.INPUT_MEMBER, "input")
         logger.info("searching subtask %s at difficulty %d", subtask_id, subtask.difficulty)
         proof = await Executor.run(
             search.find_proof, input_data, subtask.difficulty, Executor.is_shutting_down
@@ -45,9 +46,8 @@ class ProviderHandler(ProviderAppHandler):
         if proof is None:
             raise ComputeInterrupted(f"the search for subtask {subtask_id} was interrupted")
         result = Path(zips.subtask_zip_name(subtask_id))
-        await asyncio.to_thread(
-            zips.write_zip, task_work_dir / result, zips.RESULT_MEMBER, proof.to_line()
-        )
+        data = zips.result_zip_bytes(proof.to_line())
+        await asyncio.to_thread(store.write_atomic, task_work_dir / result, data)
         logger.info("subtask %s: nonce %d", subtask_id, proof.nonce)
         return result
 

@@ -10,12 +10,13 @@ on every call.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
 from golem_task_api.dirutils import RequestorTaskDir
 
-from tutorial_app import moves, spares, state, store, zips
+from tutorial_app import moves, spares, state, verdict, zips
 from tutorial_app.events import Event
 from tutorial_app.state import TaskState
 
@@ -52,7 +53,7 @@ def _repair_inputs(task_dir: RequestorTaskDir, task: TaskState) -> None:
 
 
 def _repair_outputs(task_dir: RequestorTaskDir, task: TaskState) -> None:
-    """Copies of accepted results only: a crash may have lost one or left a stray."""
+    """Our zips of accepted results only: a crash may have lost one or left a stray."""
     outputs = task_dir.task_outputs_dir
     wanted = {
         zips.subtask_zip_name(sid): sid
@@ -65,9 +66,5 @@ def _repair_outputs(task_dir: RequestorTaskDir, task: TaskState) -> None:
             path.unlink()
     for name, sid in wanted.items():
         source = task_dir.subtask_outputs_dir(sid) / name
-        target = outputs / name
-        if source.is_file() and (
-            not target.is_file() or target.read_bytes() != source.read_bytes()
-        ):
-            logger.warning("restoring the accepted result %s", name)
-            store.write_atomic(target, source.read_bytes(), durable=False)
+        part_input = functools.partial(task.part_input, task.subtasks[sid].part)
+        verdict.restore_published(source, outputs / name, part_input, task.difficulty)

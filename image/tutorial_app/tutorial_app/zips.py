@@ -1,20 +1,28 @@
-"""Reading untrusted zips and writing our own.
+"""Reading untrusted zips within fixed bounds, and writing our own.
 
-Zips cross the network both ways, so a reader never extracts: it checks
-there is exactly one member, a regular file (not a directory or a symlink
-entry) under the expected name, that its declared size is within the
-limit, and reads at most limit + 1 bytes so a lying header cannot blow
-memory. Accepted results are handed to the user, who may extract them with
-any tool, so a member named `../x` or a symlink entry must never pass.
+Zips cross the network both ways, and an accepted result reaches the user,
+who may extract it with any tool. So a reader never extracts and never
+hands a hostile file to `zipfile`: `tutorial_app.zipformat` checks the
+whole structure first (one plain layout that every reader sees alike, a
+safe member name, stored or deflate only), then the member's data is read
+once from one open file and inflated incrementally with a hard cap on the
+output, so whatever a header claims, a read costs memory and time in
+proportion to the size limit, never to what the bytes would inflate to.
+What we write is deterministic (fixed date and mode), so a published
+result is a function of its proof alone.
 """
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import stat
 import zipfile
+import zlib
 from pathlib import Path
 
+from tutorial_app import zipformat
 from tutorial_app.store import write_atomic
 
 KIB = 1024
@@ -28,8 +36,13 @@ MAX_SALT_BYTES = 256
 MAX_PART_INPUT_BYTES = MAX_INPUT_BYTES + MAX_SALT_BYTES
 #: Room for headers, a name and a comment around a member.
 ZIP_OVERHEAD_BYTES = 64 * KIB
+#: Members whose headers are checked before the count is: enough for a precise reason.
+MAX_MEMBERS = 16
+#: Compressed bytes read per step when inflating.
+READ_CHUNK = 256 * KIB
 INPUT_MEMBER = "input.txt"
 RESULT_MEMBER = "result.txt"
+_FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def subtask_zip_name(subtask_id: str) -> str:
@@ -39,62 +52,101 @@ def subtask_zip_name(subtask_id: str) -> str:
 
 
 def read_named_member(path: Path, limit: int, what: str) -> tuple[str, bytes]:
-    """The one member's name and bytes; ValueError says which check failed."""
-    if path.is_symlink():  # the node copies files: a link here points somewhere else
-        raise ValueError(f"the {what} zip {path.name} is a symlink, not a regular file")
-    if not path.exists():
-        raise ValueError(f"the {what} zip {path.name} is missing")
-    if not path.is_file():
-        raise ValueError(f"the {what} zip {path.name} is not a regular file")
-    size = path.stat().st_size
-    if size > limit + ZIP_OVERHEAD_BYTES:
-        raise ValueError(f"the {what} zip is {size} bytes; at most {limit + ZIP_OVERHEAD_BYTES}")
+    """The one member's name and bytes; ValueError says which check failed.
+
+    The member may have any safe name (the original app names it after the
+    subtask); it must be stored or deflated and at most `limit` bytes.
+    """
+    fd = _open_regular(path, what)
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if len(members) != 1:
-                raise _Refused(
-                    f"the {what} zip must hold exactly one member, it holds {len(members)}"
-                )
-            info = members[0]
-            _check_regular(info, what)
-            if info.file_size > limit:
-                raise _Refused(
-                    f"the {what} zip's member declares {info.file_size} bytes; "
-                    f"at most {limit} are allowed"
-                )
-            with archive.open(info) as handle:
-                data = handle.read(limit + 1)
-    except _Refused:
-        raise
-    except Exception as exc:
-        # zipfile trusts its input: hostile bytes make it raise almost anything
-        # (BadZipFile, zlib.error, NotImplementedError, even IndexError on an
-        # empty member name). Whatever it is, the zip is unusable.
-        raise ValueError(f"the {what} zip is corrupt: {exc or type(exc).__name__}") from exc
-    if len(data) > limit:
-        raise ValueError(f"the {what} zip's member is larger than {limit} bytes")
-    return info.filename, data
+        size = os.fstat(fd).st_size
+        if size > limit + ZIP_OVERHEAD_BYTES:
+            raise ValueError(
+                f"the {what} zip is {size} bytes; at most {limit + ZIP_OVERHEAD_BYTES}"
+            )
+        try:
+            members = zipformat.read_members(fd, size, MAX_MEMBERS)
+        except zipformat.ZipRefused as exc:
+            raise ValueError(f"the {what} zip {exc}") from None
+        if len(members) != 1:
+            raise ValueError(
+                f"the {what} zip must hold exactly one member, it holds {len(members)}"
+            )
+        member = members[0]
+        if member.size > limit:
+            raise ValueError(
+                f"the {what} zip's member declares {member.size} bytes; at most {limit} are allowed"
+            )
+        data = _member_data(fd, member, what)
+    except OSError as exc:
+        raise ValueError(f"the {what} zip cannot be read: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    return member.name, data
 
 
-class _Refused(ValueError):
-    """A check of ours failed (as opposed to the zip library failing)."""
+def _open_regular(path: Path, what: str) -> int:
+    """One descriptor for every read (nothing can swap the file in between);
+    never follows a symlink, never blocks on a FIFO."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise ValueError(f"the {what} zip {path.name} is missing") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # the node copies files: a link points somewhere else
+            raise ValueError(
+                f"the {what} zip {path.name} is a symlink, not a regular file"
+            ) from None
+        raise ValueError(f"the {what} zip {path.name} cannot be opened: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError(f"the {what} zip {path.name} is not a regular file")
+    return fd
 
 
-def _check_regular(info: zipfile.ZipInfo, what: str) -> None:
-    mode = info.external_attr >> 16
-    if not info.filename:
-        raise _Refused(f"the {what} zip's member has no name")
-    if info.is_dir() or stat.S_ISDIR(mode):
-        raise _Refused(f"the {what} zip's member is a directory, not a file")
-    if stat.S_ISLNK(mode):
-        raise _Refused(f"the {what} zip's member is a symlink, not a file")
+def _member_data(fd: int, member: zipformat.Member, what: str) -> bytes:
+    """The member's bytes, checked against its declared size and CRC."""
+    if member.method == zipformat.STORED:
+        data = os.pread(fd, member.compressed_size, member.data_offset)
+    else:
+        data = _inflate(fd, member, what)
+    if len(data) != member.size:
+        raise ValueError(
+            f"the {what} zip's member holds {len(data)} bytes, not the {member.size} declared"
+        )
+    if zlib.crc32(data) != member.crc:
+        raise ValueError(f"the {what} zip's member does not match its CRC-32")
+    return data
 
 
-def check_member_name(name: str, expected: str, what: str) -> None:
-    """Our zips hold one member under a fixed name; anything else (`../x`) is refused."""
-    if name != expected:
-        raise ValueError(f"the {what} zip's member must be named {expected!r}, not {name[:80]!r}")
+def _inflate(fd: int, member: zipformat.Member, what: str) -> bytes:
+    """Inflate step by step, never producing more than the declared size + 1 bytes."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    pieces: list[bytes] = []
+    produced, offset, left = 0, member.data_offset, member.compressed_size
+    try:
+        while left and not inflater.eof:
+            chunk = os.pread(fd, min(READ_CHUNK, left), offset)
+            if not chunk:
+                break
+            offset, left = offset + len(chunk), left - len(chunk)
+            while chunk and not inflater.eof:
+                piece = inflater.decompress(chunk, member.size - produced + 1)
+                produced += len(piece)
+                pieces.append(piece)
+                if produced > member.size:
+                    raise ValueError(
+                        f"the {what} zip's member inflates past its declared {member.size} bytes"
+                    )
+                chunk = inflater.unconsumed_tail
+    except zlib.error as exc:
+        raise ValueError(f"the {what} zip's member has corrupt deflate data: {exc}") from None
+    if not inflater.eof:
+        raise ValueError(f"the {what} zip's member's deflate data is cut short")
+    if left or inflater.unused_data:
+        raise ValueError(f"the {what} zip's member has bytes after its deflate data")
+    return b"".join(pieces)
 
 
 def read_text_member(path: Path, limit: int, what: str) -> str:
@@ -112,11 +164,21 @@ def read_named_text_member(path: Path, limit: int, what: str) -> tuple[str, str]
         ) from exc
 
 
-def zip_bytes(member: str, text: str) -> bytes:
+def zip_bytes(member: str, text: str, *, compress: bool = True) -> bytes:
+    """A one-member zip that depends on its arguments alone (fixed date and mode)."""
+    info = zipfile.ZipInfo(member, date_time=_FIXED_DATE)
+    info.create_system = 3  # Unix, so the mode below is what readers apply
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(member, text.encode("utf-8"))
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(info, text.encode("utf-8"))
     return buffer.getvalue()
+
+
+def result_zip_bytes(line: str) -> bytes:
+    """The result zip we write, from a proof's line: stored, under our member name."""
+    return zip_bytes(RESULT_MEMBER, line, compress=False)
 
 
 def write_zip(path: Path, member: str, text: str, *, durable: bool = True) -> None:
