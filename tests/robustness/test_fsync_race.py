@@ -21,7 +21,7 @@ import pytest
 from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.enums import VerifyResult
 from load_common import put_result
-from tutorial_app import commands, repair, store, zips
+from tutorial_app import commands, repair, store, verdict, zips
 from tutorial_app.state import SubtaskStatus
 
 pytestmark = pytest.mark.timeout(60)
@@ -37,7 +37,7 @@ class HeldJudging:
         self.staged = asyncio.Event()
         self.release = threading.Event()
         loop = asyncio.get_running_loop()
-        original = commands._judge_and_stage
+        original = verdict.judge_and_stage
 
         def held(*args: object) -> object:
             found = original(*args)  # type: ignore[arg-type]
@@ -45,7 +45,7 @@ class HeldJudging:
             self.release.wait(30)
             return found
 
-        monkeypatch.setattr(commands, "_judge_and_stage", held)
+        monkeypatch.setattr(verdict, "judge_and_stage", held)
 
 
 def fail_fsync(fd: int) -> None:
