@@ -11,21 +11,24 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import grpc
 from grpc_health.v1 import health_pb2
 
 from golem_task_api import tls
 from golem_task_api.enums import VerifyResult
+from golem_task_api.legacy_service import TaskApiService, as_app_service
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.rpcs import PROVIDER_SERVICE, REQUESTOR_SERVICE, serialize
-from golem_task_api.services.base import TaskApiService
+from golem_task_api.services.base import TaskApiService as AppService
 from golem_task_api.structs import Infrastructure, Subtask, Task
 
 logger = logging.getLogger(__name__)
 
 HEALTH_POLL_INTERVAL = 0.1
+#: 0.24's default for how long `create` waits for the app to serve.
+CONNECTION_TIMEOUT = 15.0
 HEALTH_CHECK_PATH = "/grpc.health.v1.Health/Check"
 #: The first connection attempts are refused while the app starts; without
 #: these grpcio backs off for a second or more before it tries again.
@@ -40,6 +43,10 @@ class AppNotReadyError(TimeoutError):
     """The app did not report SERVING in time (or exited first)."""
 
 
+class ShutdownException(Exception):
+    """0.24's name for "the app was asked to shut down"; kept for apps that catch it."""
+
+
 def open_channel(work_dir: Path, host: str, port: int) -> grpc.aio.Channel:
     """A channel using mutual TLS when the work dir holds the files, else plaintext."""
     target = f"{host}:{port}"
@@ -50,9 +57,7 @@ def open_channel(work_dir: Path, host: str, port: int) -> grpc.aio.Channel:
     return grpc.aio.secure_channel(target, client_tls.credentials, options=options)
 
 
-async def wait_for_serving(
-    channel: grpc.aio.Channel, service: TaskApiService, timeout: float
-) -> None:
+async def wait_for_serving(channel: grpc.aio.Channel, service: AppService, timeout: float) -> None:
     """Poll health `Check("")` about every 0.1 s until SERVING."""
     check = channel.unary_unary(
         HEALTH_CHECK_PATH,
@@ -83,9 +88,11 @@ async def wait_for_serving(
 class _AppClient:
     SERVICE = ""
     ROLE = ""
+    DEFAULT_PORT: ClassVar[int] = 0
+    SOFT_SHUTDOWN_TIMEOUT: ClassVar[float] = 5.0
 
     def __init__(
-        self, service: TaskApiService, channel: grpc.aio.Channel, host: str, port: int
+        self, service: AppService, channel: grpc.aio.Channel, host: str, port: int
     ) -> None:
         self.service = service
         self.host = host
@@ -94,9 +101,21 @@ class _AppClient:
 
     @classmethod
     async def create(
-        cls, service: TaskApiService, port: int, *, health_timeout: float = 15.0
+        cls,
+        service: AppService | TaskApiService,
+        port: int | None = None,
+        ssl_context: object | None = None,
+        *,
+        health_timeout: float = CONNECTION_TIMEOUT,
     ) -> Self:
-        """Start the app in `service` on `port` and wait until it is ready."""
+        """Start the app in `service` on `port` and wait until it is ready.
+
+        0.24's signature: `service` may be an 0.24 `TaskApiService`, `port`
+        defaults to `DEFAULT_PORT`; `ssl_context` must be None (grpcio takes
+        its TLS files from the service's work dir).
+        """
+        service = as_app_service(service, ssl_context)
+        port = cls.DEFAULT_PORT if port is None else port
         host, real_port = await service.start([cls.ROLE, str(port)], port)
         try:
             return await cls.connect(service, host, real_port, health_timeout=health_timeout)
@@ -106,7 +125,7 @@ class _AppClient:
 
     @classmethod
     async def connect(
-        cls, service: TaskApiService, host: str, port: int, *, health_timeout: float = 15.0
+        cls, service: AppService, host: str, port: int, *, health_timeout: float = 15.0
     ) -> Self:
         """Another client on its own channel to an app already running in `service`.
 
@@ -156,6 +175,7 @@ class _AppClient:
 class RequestorAppClient(_AppClient):
     SERVICE = REQUESTOR_SERVICE
     ROLE = "requestor"
+    DEFAULT_PORT: ClassVar[int] = 50005
 
     async def create_task(
         self, task_id: str, max_subtasks_count: int, task_params: dict[str, Any]
@@ -214,6 +234,7 @@ class ProviderAppClient(_AppClient):
 
     SERVICE = PROVIDER_SERVICE
     ROLE = "provider"
+    DEFAULT_PORT: ClassVar[int] = 50006
 
     async def compute(self, task_id: str, subtask_id: str, subtask_params: dict[str, Any]) -> Path:
         """The result file's path, relative to the provider task dir."""
@@ -224,3 +245,7 @@ class ProviderAppClient(_AppClient):
         )
         reply = await self._call("Compute", request, pb.ComputeReply)
         return Path(reply.output_filepath)
+
+
+#: 0.24's name for the clients' common base.
+AppClient = _AppClient

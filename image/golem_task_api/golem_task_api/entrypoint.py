@@ -1,8 +1,10 @@
 """The app's entry point: `requestor PORT` or `provider PORT`.
 
-Apps call `await main(work_dir, argv, requestor_handler=..., ...)`. A bad
-command line is a one-line usage message and exit status 2, never a
-traceback; SIGTERM and SIGINT stop the server gracefully.
+Apps call `await main(work_dir, argv, requestor_handler=..., ...)` with
+0.24's arguments; the module itself is callable too, as 0.24.1's
+`golem_task_api.entrypoint(...)` function was. A bad command line is a
+one-line usage message and exit status 2 (0.24 raised a bare Exception);
+SIGTERM and SIGINT stop the server gracefully.
 """
 
 import asyncio
@@ -10,7 +12,10 @@ import contextlib
 import logging
 import signal
 import sys
+import types
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 from golem_task_api import logs
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
@@ -75,17 +80,40 @@ async def main(
     work_dir: Path,
     argv: list[str],
     requestor_handler: RequestorAppHandler | None = None,
+    requestor_lifecycle_handler: AppLifecycleHandler | None = None,
     provider_handler: ProviderAppHandler | None = None,
+    provider_lifecycle_handler: AppLifecycleHandler | None = None,
+    *,
     lifecycle_handler: AppLifecycleHandler | None = None,
 ) -> None:
-    """Serve the role `argv` names until shutdown."""
+    """Serve the role `argv` names until shutdown.
+
+    The role's own lifecycle handler wins over `lifecycle_handler`, which
+    serves either role.
+    """
     role, port = parse_argv(argv)
-    handler: RequestorAppHandler | ProviderAppHandler | None = (
-        requestor_handler if role is Role.REQUESTOR else provider_handler
-    )
+    if role is Role.REQUESTOR:
+        handler: RequestorAppHandler | ProviderAppHandler | None = requestor_handler
+        role_lifecycle = requestor_lifecycle_handler
+    else:
+        handler, role_lifecycle = provider_handler, provider_lifecycle_handler
     if handler is None:
         raise usage_error(f"this app has no {role.value} handler")
     logs.configure()
-    lifecycle = lifecycle_handler or AppLifecycleHandler()
+    lifecycle = role_lifecycle or lifecycle_handler or AppLifecycleHandler()
     _install_signal_handlers(lifecycle)
     await serve(role, Path(work_dir), port, handler, lifecycle)
+
+
+#: 0.24.1's name: `from golem_task_api.entrypoint import entrypoint`.
+entrypoint = main
+
+
+class _CallableModule(types.ModuleType):
+    """Lets 0.24.1 apps call the module: `await golem_task_api.entrypoint(...)`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, None]:
+        return main(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

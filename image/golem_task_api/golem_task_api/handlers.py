@@ -2,6 +2,9 @@
 
 Raise `ValueError` for bad input (it reaches the node as INVALID_ARGUMENT
 with its message); anything else becomes INTERNAL.
+
+The signatures are 0.24's. Unlike 0.24 the two app handlers are real ABCs:
+a missing method fails when the handler is built, not at the first call.
 """
 
 import abc
@@ -68,6 +71,7 @@ class AppLifecycleHandler:
 
     def __init__(self) -> None:
         self._shutdown_requested: asyncio.Event | None = None
+        self._shutdown_future: asyncio.Future[None] | None = None
 
     def _event(self) -> asyncio.Event:
         if self._shutdown_requested is None:
@@ -88,6 +92,21 @@ class AppLifecycleHandler:
 
     def request_shutdown(self) -> None:
         self._event().set()
+        if self._shutdown_future is not None and not self._shutdown_future.done():
+            self._shutdown_future.set_result(None)
+
+    @property
+    def shutdown_future(self) -> "asyncio.Future[None]":
+        """0.24's spelling of `shutdown_requested()`: done once shutdown is requested.
+
+        Made on first use in the running loop (0.24 made it in `__init__`,
+        which tied a handler to whatever loop existed when it was built).
+        """
+        if self._shutdown_future is None:
+            self._shutdown_future = asyncio.get_running_loop().create_future()
+            if self.shutdown_is_requested:
+                self._shutdown_future.set_result(None)
+        return self._shutdown_future
 
     @property
     def shutdown_is_requested(self) -> bool:

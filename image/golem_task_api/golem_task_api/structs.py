@@ -1,17 +1,21 @@
-"""Plain values that handlers return and the server turns into messages."""
+"""Plain values that handlers return and the server turns into messages.
+
+Mutable, as in 0.24 (apps may fill them in step by step).
+"""
 
 from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass
 class Infrastructure:
     """What a provider machine needs to run the task's subtasks."""
 
-    min_memory_mib: float = 0.0
+    #: 0.24 defaulted to None, which its own server could not send; 0.0 means "no minimum".
+    min_memory_mib: float | None = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Task:
     """The reply to `CreateTask`: which environment providers must run."""
 
@@ -20,7 +24,7 @@ class Task:
     inf_requirements: Infrastructure = field(default_factory=Infrastructure)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Subtask:
     """The reply to `NextSubtask`: parameters and the input files' names."""
 

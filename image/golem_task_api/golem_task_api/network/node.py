@@ -24,6 +24,7 @@ from typing import Any
 
 import grpc
 
+from golem_task_api import nodemoves
 from golem_task_api.client import RequestorAppClient
 from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
@@ -138,9 +139,9 @@ class LocalNetwork:
         assert requestor is not None
         task_id = config.task_id
         self._task_dir = task_dir = work_dir.task_dir(task_id)
-        task_dir.prepare()
-        files.copy_inputs(config.inputs, task_dir.task_inputs_dir)
-        task = await requestor.create_task(task_id, config.subtasks, config.task_params)
+        task = await nodemoves.create_task(
+            requestor, task_dir, config.subtasks, config.task_params, config.inputs
+        )
         logger.info("created task %s: env %s %s", task_id, task.env_id, task.prerequisites)
         self.stats.started_at = time.monotonic()
         self.observer.task_created(task_id, self.stats)
@@ -233,10 +234,7 @@ class LocalNetwork:
         sid = attempt.subtask_id
         provider_dir = ProviderTaskDir(root / "providers" / sid)
         try:
-            provider_dir.prepare()
-            files.copy_resources(
-                task_dir.subtask_inputs_dir, subtask.resources, provider_dir.subtask_inputs_dir
-            )
+            nodemoves.hand_out(task_dir, subtask, provider_dir)
             if self.config.tls:
                 await asyncio.to_thread(apps.write_tls, provider_dir)
             service = self.config.make_service(provider_dir)
@@ -244,7 +242,7 @@ class LocalNetwork:
                 apps.compute_once(service, task_id, sid, subtask.params),
                 self.config.subtask_timeout,
             )
-            return files.collect_result(provider_dir, output, task_dir.subtask_outputs_dir(sid))
+            return nodemoves.deliver_result(provider_dir, output, task_dir, sid)
         except (
             grpc.aio.AioRpcError,
             apps.ProviderCrashed,

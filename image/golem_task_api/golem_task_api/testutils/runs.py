@@ -1,10 +1,12 @@
-"""`TaskLifecycleUtil`: plays the node in an app's tests.
+"""`NodeLifecycle`: the node's side of a task, for tests, over a service factory.
 
 It works with any service factory (a local process, a Docker container),
 so an app's tests drive the real entry point exactly as a node would:
 prepare the requestor's task dir, `CreateTask`, hand subtasks to fresh
-providers, copy results back and `Verify`. The fine-grained methods let tests script
-discard, abort and shutdown scenarios; `run_task` does the whole loop.
+providers, copy results back and `Verify` (the moves are `nodemoves`', the
+local network's). The fine-grained methods let tests script discard, abort
+and shutdown scenarios; `run_task` does the whole loop.
+`TaskLifecycleUtil` adds 0.24's methods on top.
 """
 
 import shutil
@@ -15,11 +17,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from golem_task_api import nodemoves
 from golem_task_api.client import ProviderAppClient, RequestorAppClient
 from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
 from golem_task_api.ports import free_port
-from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
+from golem_task_api.services.base import ServiceFactory
 from golem_task_api.structs import Subtask, Task
 
 
@@ -47,7 +50,7 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-class TaskLifecycleUtil:
+class NodeLifecycle:
     """Drive one requestor (and short-lived providers) under `work_root`.
 
     Layout: `work_root/requestor/` is the requestor's work dir;
@@ -58,7 +61,7 @@ class TaskLifecycleUtil:
     def __init__(
         self,
         work_root: Path,
-        service_factory: ServiceFactory,
+        service_factory: ServiceFactory | None = None,
         *,
         health_timeout: float = 15.0,
         use_tls: bool = False,
@@ -105,11 +108,16 @@ class TaskLifecycleUtil:
     async def start_requestor(self) -> RequestorAppClient:
         if self.requestor is None:
             self._prepare_work_dir(self.requestor_work_dir)
-            service = self.service_factory(self.requestor_work_dir)
+            service = self._factory()(self.requestor_work_dir)
             self.requestor = await RequestorAppClient.create(
                 service, free_port(), health_timeout=self.health_timeout
             )
         return self.requestor
+
+    def _factory(self) -> ServiceFactory:
+        if self.service_factory is None:
+            raise RuntimeError("this util was made without a service factory")
+        return self.service_factory
 
     def _requestor(self) -> RequestorAppClient:
         if self.requestor is None:
@@ -128,25 +136,23 @@ class TaskLifecycleUtil:
     def prepare_task_dir(self, task_id: str, resources: Iterable[Path] = ()) -> RequestorTaskDir:
         """Create the four directories and copy the resources into `task_inputs`."""
         task_dir = self.requestor_work_dir.task_dir(task_id)
-        task_dir.prepare()
-        for resource in resources:
-            shutil.copy2(resource, task_dir.task_inputs_dir / Path(resource).name)
+        nodemoves.prepare_task(task_dir, resources)
         return task_dir
 
-    async def create_task(
+    async def _create_task(
         self,
         task_params: dict[str, Any],
-        *,
-        max_subtasks_count: int = 1,
-        resources: Iterable[Path] = (),
-        task_id: str | None = None,
+        max_subtasks_count: int,
+        resources: Iterable[Path],
+        task_id: str | None,
     ) -> Task:
         """Prepare the task dir and call `CreateTask`; the id becomes the default."""
         requestor = self._requestor()
-        task_id = task_id or _new_id()
-        self.prepare_task_dir(task_id, resources)
-        task = await requestor.create_task(task_id, max_subtasks_count, task_params)
-        self.task_id = task_id
+        task_dir = self.requestor_work_dir.task_dir(task_id or _new_id())
+        task = await nodemoves.create_task(
+            requestor, task_dir, max_subtasks_count, task_params, resources
+        )
+        self.task_id = task_dir.name
         return task
 
     async def next_subtask(
@@ -191,20 +197,18 @@ class TaskLifecycleUtil:
         self, subtask_id: str, resources: Iterable[str] = (), *, task_id: str | None = None
     ) -> ProviderTaskDir:
         """A fresh provider task dir holding the named files from requestor `subtask_inputs`."""
+        nodemoves.check_plain_name(subtask_id, "subtask id")
         provider_dir = ProviderTaskDir(self.provider_work_root / subtask_id)
         if provider_dir.exists():
             shutil.rmtree(provider_dir)
         self._prepare_work_dir(provider_dir)
-        provider_dir.prepare()
-        source = self.task_dir(task_id).subtask_inputs_dir
-        for name in resources:
-            shutil.copy2(source / name, provider_dir.subtask_inputs_dir / name)
+        nodemoves.hand_out(self.task_dir(task_id), Subtask({}, list(resources)), provider_dir)
         return provider_dir
 
-    async def start_provider(self, work_dir: Path) -> ProviderAppClient:
+    async def start_provider_in(self, work_dir: Path) -> ProviderAppClient:
         """Start a provider app; the caller sends its one request (or `Shutdown`)."""
         self._prepare_work_dir(work_dir)
-        service = self.service_factory(work_dir)
+        service = self._factory()(work_dir)
         provider = await ProviderAppClient.create(
             service, free_port(), health_timeout=self.health_timeout
         )
@@ -232,16 +236,16 @@ class TaskLifecycleUtil:
         """Run one subtask on a fresh provider; the result's absolute path there."""
         task_id = self._task(task_id)
         provider_dir = self.prepare_provider_dir(subtask_id, resources, task_id=task_id)
-        provider = await self.start_provider(provider_dir)
+        provider = await self.start_provider_in(provider_dir)
         try:
             relative = await provider.compute(task_id, subtask_id, params)
         finally:
             await self._finish_provider(provider, exit_timeout)
         return provider_dir / relative
 
-    async def run_provider_benchmark(self, *, exit_timeout: float = 10.0) -> float:
+    async def run_fresh_provider_benchmark(self, *, exit_timeout: float = 10.0) -> float:
         work_dir = self.provider_work_root / f"benchmark-{_new_id()}"
-        provider = await self.start_provider(work_dir)
+        provider = await self.start_provider_in(work_dir)
         try:
             return await provider.run_benchmark()
         finally:
@@ -249,11 +253,9 @@ class TaskLifecycleUtil:
 
     def copy_result(self, subtask_id: str, result: Path, *, task_id: str | None = None) -> Path:
         """Copy a provider's result, same name, to requestor `subtask_outputs/<subtask_id>/`."""
-        target_dir = self.task_dir(task_id).subtask_outputs_dir(subtask_id)
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / result.name
-        shutil.copy2(result, target)
-        return target
+        return nodemoves.deliver_result(
+            result.parent, result.name, self.task_dir(task_id), subtask_id
+        )
 
     # -- whole flows -----------------------------------------------------
 
@@ -279,12 +281,7 @@ class TaskLifecycleUtil:
     ) -> TaskRun:
         """Create a task and compute / verify subtasks until none are pending."""
         await self.start_requestor()
-        task = await self.create_task(
-            task_params,
-            max_subtasks_count=max_subtasks_count,
-            resources=resources,
-            task_id=task_id,
-        )
+        task = await self._create_task(task_params, max_subtasks_count, resources, task_id)
         run = TaskRun(self._task(task_id), task)
         for _ in range(max_rounds):
             if not await self.has_pending_subtasks(run.task_id):

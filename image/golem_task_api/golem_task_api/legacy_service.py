@@ -1,0 +1,107 @@
+"""0.24's `TaskApiService`, and the bridge that lets the clients drive one.
+
+Apps written for 0.24 implement services with a command *string*
+(`"requestor 50005"`) and no timeout on `wait_until_shutdown_complete`;
+`services.base.TaskApiService` takes an argument list and a timeout. The
+clients accept either kind: `as_app_service` wraps an 0.24 service.
+"""
+
+import abc
+from pathlib import Path
+
+import grpc
+
+from golem_task_api.services import base
+
+#: No work dir of an 0.24 service is known, so the bridge names one that
+#: holds no TLS files: the connection is plaintext, as 0.24's was without
+#: an `ssl_context`.
+_NO_TLS_DIR = Path("/nonexistent/golem-task-api-0.24-service")
+
+
+class TaskApiService(abc.ABC):
+    """What 0.24 apps implement to run their server somewhere (a thread, process, container)."""
+
+    @abc.abstractmethod
+    def running(self) -> bool:
+        """True while the server runs."""
+
+    @abc.abstractmethod
+    async def start(self, command: str, port: int) -> tuple[str, int]:
+        """Start `command` (`"requestor PORT"`) elsewhere; return where to reach it."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None:
+        """Force the server down."""
+
+    @abc.abstractmethod
+    async def wait_until_shutdown_complete(self) -> None:
+        """Wait for the server to exit after `Shutdown`."""
+
+    async def open_channel(
+        self, command: str, port: int, ssl_context: object | None = None
+    ) -> grpc.aio.Channel:
+        """Start the service, wait until it serves, and return a channel to it.
+
+        The channel is grpcio's (0.24 returned a grpclib one); the service is
+        stopped if it does not come up.
+        """
+        from golem_task_api.client import CONNECTION_TIMEOUT, open_channel, wait_for_serving
+
+        _refuse_ssl_context(ssl_context)
+        bridge = ServiceBridge(self)
+        try:
+            host, real_port = await self.start(command, port)
+            channel = open_channel(bridge.work_dir, host, real_port)
+            try:
+                await wait_for_serving(channel, bridge, CONNECTION_TIMEOUT)
+            except BaseException:
+                await channel.close(None)
+                raise
+            return channel
+        except BaseException:
+            if self.running():
+                await self.stop()
+            raise
+
+
+class ServiceBridge(base.TaskApiService):
+    """An 0.24 service seen through this package's service interface."""
+
+    def __init__(self, service: TaskApiService) -> None:
+        self.service = service
+        self.work_dir = _NO_TLS_DIR
+
+    async def start(self, command: list[str], port: int) -> tuple[str, int]:
+        return await self.service.start(" ".join(command), port)
+
+    async def stop(self) -> None:
+        if self.service.running():
+            await self.service.stop()
+
+    def running(self) -> bool:
+        return self.service.running()
+
+    async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
+        still_running = f"{type(self.service).__name__} is still running"
+        await base.wait_for_exit(
+            self.service.wait_until_shutdown_complete(), timeout, still_running
+        )
+
+
+def _refuse_ssl_context(ssl_context: object | None) -> None:
+    if ssl_context is not None:
+        raise ValueError(
+            "grpcio cannot use an ssl.SSLContext: put the TLS files in the "
+            "app's work dir and give the client a service with that work_dir"
+        )
+
+
+def as_app_service(
+    service: base.TaskApiService | TaskApiService, ssl_context: object | None = None
+) -> base.TaskApiService:
+    """The service the clients drive: `service` itself, or a bridge to an 0.24 one."""
+    _refuse_ssl_context(ssl_context)
+    if isinstance(service, TaskApiService):
+        return ServiceBridge(service)
+    return service
