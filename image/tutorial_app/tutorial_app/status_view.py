@@ -1,0 +1,120 @@
+"""What `tutorial-app status` shows: a task's parts, or a work root's tasks.
+
+Plain text that fits 80 columns (long ids and reasons are cut with `...`),
+the same on a terminal and in a pipe. A subtask still in progress in a
+work root that no run holds any more had a provider that is gone: it is
+shown as `interrupted` (the saved state is not changed; a resumed run
+aborts it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tutorial_app.state import PartStatus, TaskState
+
+WIDTH = 80
+#: With more parts than this, finished parts are counted, not listed (unless --all).
+LIST_LIMIT = 100
+INTERRUPTED = "interrupted"
+_ACTIVE = (PartStatus.IN_PROGRESS.value, PartStatus.VERIFYING.value)
+
+
+def status_json(task_dir: Path, task: TaskState, providers_gone: bool) -> dict[str, Any]:
+    attempts: dict[int, list[str]] = {}
+    for sid, sub in task.subtasks.items():
+        attempts.setdefault(sub.part, []).append(sid)
+    parts = []
+    for index, part in enumerate(task.parts):
+        tried = attempts.get(index, [])
+        last = task.subtasks[tried[-1]] if tried else None
+        gone = providers_gone and part.status.value in _ACTIVE
+        parts.append(
+            {
+                "part": index,
+                "status": part.status.value,
+                "interrupted": gone,
+                "subtask_id": part.subtask_id,
+                "attempts": len(tried),
+                "node": last.node if last else None,
+                "reason": last.reason if last else None,
+            }
+        )
+    totals = {status.value: task.count(status) for status in PartStatus}
+    totals[INTERRUPTED] = sum(1 for p in parts if p["interrupted"])
+    return {
+        "task_dir": str(task_dir),
+        "task_id": task_dir.name,
+        "difficulty": task.difficulty,
+        "aborted": task.aborted,
+        "finished": task.is_finished(),
+        "interrupted": totals[INTERRUPTED] > 0,
+        "parts": parts,
+        "totals": {"parts": len(task.parts), **totals, "subtasks": len(task.subtasks)},
+    }
+
+
+def cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
+
+
+def task_state(data: dict[str, Any]) -> str:
+    if data["finished"]:
+        return "finished"
+    if data["aborted"]:
+        return "aborted"
+    return "interrupted" if data["interrupted"] else "not finished"
+
+
+def render_task(data: dict[str, Any], show_all: bool = False) -> str:
+    totals = data["totals"]
+    head = f"task {data['task_id']} (difficulty {data['difficulty']}): {task_state(data)}"
+    lines = [cut(head, WIDTH)]
+    rows = [
+        (
+            str(p["part"]),
+            INTERRUPTED if p["interrupted"] else p["status"],
+            str(p["attempts"]),
+            p["subtask_id"] or "-",
+            p["node"] or "-",
+            p["reason"] or "-",
+        )
+        for p in data["parts"]
+    ]
+    hidden = 0
+    if len(rows) > LIST_LIMIT and not show_all:
+        shown = [r for r in rows if r[1] != PartStatus.DONE.value]
+        hidden = len(rows) - len(shown)
+        rows = shown
+    header = ("part", "status", "tries", "subtask", "node", "last reason")
+    widths = [max(len(header[0]), *(len(r[0]) for r in rows)) if rows else 4, 11, 5]
+    widths.append(min(18, max([len(header[3]), *(len(r[3]) for r in rows)])))
+    widths.append(min(12, max([len(header[4]), *(len(r[4]) for r in rows)])))
+    widths.append(max(WIDTH - 1 - sum(widths) - 2 * len(widths), 10))
+    for row in (header, *rows):
+        cells = [cut(cell, width).ljust(width) for cell, width in zip(row, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    if hidden:
+        lines.append(f"({hidden} done parts not listed; --all lists them)")
+    shown_totals = [s.value for s in PartStatus] + [INTERRUPTED]
+    counts = ", ".join(f"{totals[s]} {s}" for s in shown_totals if totals.get(s))
+    lines.append(
+        cut(
+            f"{totals['done']}/{totals['parts']} parts done ({counts}); "
+            f"{totals['subtasks']} subtasks handed out",
+            WIDTH,
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_root(root: Path, tasks: list[dict[str, Any]], resume: str | None) -> str:
+    lines = [cut(f"work root {root}: {len(tasks)} task(s)", WIDTH)]
+    for data in tasks:
+        totals = data["totals"]
+        line = f"  {data['task_id']}  {totals['done']}/{totals['parts']} done  {task_state(data)}"
+        lines.append(cut(line, WIDTH))
+    if resume:
+        lines.append(cut(f"resume with: {resume}", WIDTH))
+    return "\n".join(lines) + "\n"
