@@ -110,11 +110,11 @@ def render_task(data: dict[str, Any], show_all: bool = False) -> str:
 
 
 def render_root(root: Path, tasks: list[dict[str, Any]], resume: str | None) -> str:
-    lines = [cut(f"work root {root}: {len(tasks)} task(s)", WIDTH)]
+    lines = [f"work root {root}: {len(tasks)} task(s)"]  # a path is never cut
     for data in tasks:
         totals = data["totals"]
         line = f"  {data['task_id']}  {totals['done']}/{totals['parts']} done  {task_state(data)}"
         lines.append(cut(line, WIDTH))
     if resume:
-        lines.append(cut(f"resume with: {resume}", WIDTH))
+        lines.append(f"resume with: {resume}")
     return "\n".join(lines) + "\n"

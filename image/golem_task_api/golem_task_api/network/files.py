@@ -5,7 +5,7 @@
   `subtask_inputs/` before `Compute`;
 * the provider's result file (same name) -> requestor
   `subtask_outputs/<subtask_id>/` before `Verify`;
-* at the end, requestor `task_outputs/` -> the user's output directory.
+* each verified result -> the user's `--out` (`golem_task_api.network.results`).
 
 Names and paths that come from an app are untrusted: each one must be a
 plain file name, or a relative path that stays inside its directory.
@@ -73,17 +73,3 @@ def collect_result(provider_dir: Path, output_path: str | Path, outputs_dir: Pat
     target = outputs_dir / source.name
     shutil.copyfile(source, target)
     return target
-
-
-def copy_outputs(task_outputs: Path, out_dir: Path) -> list[Path]:
-    """Copy everything in `task_outputs` to `out_dir` (created; same names overwritten)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    copied: list[Path] = []
-    for source in sorted(task_outputs.iterdir()):
-        target = out_dir / source.name
-        if source.is_dir():
-            shutil.copytree(source, target, dirs_exist_ok=True)
-        else:
-            shutil.copyfile(source, target)
-        copied.append(target)
-    return copied

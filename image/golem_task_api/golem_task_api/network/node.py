@@ -27,7 +27,7 @@ import grpc
 from golem_task_api.client import RequestorAppClient
 from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from golem_task_api.network import apps, files, resume, workroot
+from golem_task_api.network import apps, files, results, resume, workroot
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
 from golem_task_api.network.results import Describer, OutDir
 from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
@@ -112,6 +112,7 @@ class LocalNetwork:
         config, report = self.config, self.report
         self._root = root = config.work_root or Path(tempfile.mkdtemp(prefix="golem-network-"))
         self._ledger = workroot.Ledger.open(root)
+        out_created = config.out_dir is not None and not config.out_dir.exists()
         if config.out_dir is not None:
             self._out = OutDir(config.out_dir, config.task_id)
         try:
@@ -137,6 +138,8 @@ class LocalNetwork:
             if self._out is not None:
                 report.outputs = self._out.files() if self._out.manifest.exists() else []
                 report.out_dir = config.out_dir
+                if report.status is TaskStatus.FAILED and not report.outputs:
+                    results.withdraw(self._out.out_dir, config.task_id, out_created)
             if self._keep:
                 report.work_root = root
                 report.task_dir = self._task_dir

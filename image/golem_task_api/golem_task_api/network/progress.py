@@ -28,7 +28,7 @@ LONG_SUBTASK_S = 3600.0
 
 
 def format_count(value: float) -> str:
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+    for factor, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= factor:
             return f"{value / factor:.1f} {prefix}"
     return f"{value:.0f}"
@@ -61,17 +61,22 @@ def format_clock(seconds: float) -> str:
 
 def status_line(stats: Stats, unit: str | None) -> str:
     """`verified 3/8 | 2 running | 0 failed | 4.5 M hashes/s | 0:12 | ETA 20.1 s`."""
-    parts = [f"verified {stats.verified}/{stats.subtasks}", f"{stats.running} running"]
-    parts.append(f"{stats.failed_attempts} failed")
+    counts = [f"verified {stats.verified}/{stats.subtasks}", f"{stats.running} running"]
+    counts.append(f"{stats.failed_attempts} failed")
+    rate = []
     if stats.verified_now and unit is not None:
-        parts.append(format_rate(stats.rate(), unit))
+        rate.append(format_rate(stats.rate(), unit))
     elif stats.benchmark_rate and unit is not None:
-        parts.append(f"~{format_rate(stats.benchmark_rate, unit)} (benchmark)")
-    parts.append(format_clock(stats.elapsed()))
+        rate.append(f"~{format_rate(stats.benchmark_rate, unit)} (benchmark)")
+    clock = [format_clock(stats.elapsed())]
     eta = stats.eta()
-    if eta is not None and stats.verified < stats.subtasks:
-        parts.append(f"ETA {format_seconds(eta[0])}")
-    return " | ".join(parts)[:WIDTH]
+    left = [f"ETA {format_seconds(eta[0])}"] if eta and stats.verified < stats.subtasks else []
+    # The least useful part goes first when the line is too long: the rate, then the clock.
+    for parts in (counts + rate + clock + left, counts + clock + left, counts + left):
+        line = " | ".join(parts)
+        if len(line) <= WIDTH:
+            return line
+    return line[:WIDTH]
 
 
 class TextProgress:

@@ -58,15 +58,22 @@ def publish_file(source: Path, target: Path) -> None:
 
 
 def check_out_dir(out_dir: Path, task_id: str, force: bool) -> str | None:
-    """Why `out_dir` cannot take this task's results, or None; creates it if needed."""
+    """Why `out_dir` cannot take this task's results, or None. Nothing is created:
+    a file is made and removed at once in it, or in its nearest existing parent."""
     if out_dir.exists() and not out_dir.is_dir():
         return f"--out {out_dir} exists and is not a directory"
+    probe = out_dir.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out_dir):
+        if not probe.is_dir():
+            raise NotADirectoryError(20, f"{probe} is not a directory")
+        with tempfile.TemporaryFile(dir=probe):
             pass
     except OSError as exc:
         return f"--out {out_dir} is not a writable directory: {exc.strerror or exc}"
+    if not out_dir.exists():
+        return None
     others = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith(task_id))
     if others and not force:
         return (
@@ -76,9 +83,20 @@ def check_out_dir(out_dir: Path, task_id: str, force: bool) -> str | None:
     return None
 
 
-def remove_if_empty(out_dir: Path) -> None:
-    with contextlib.suppress(OSError):
-        out_dir.rmdir()
+def withdraw(out_dir: Path, task_id: str, created: bool) -> None:
+    """After a failed run with no result: remove the manifest and input copies it
+    wrote, and `out_dir` too if this run created it and it is empty now."""
+    manifest = manifest_path(out_dir, task_id)
+    with contextlib.suppress(OSError, ValueError):
+        task, lines = read_manifest(manifest)
+        if lines:
+            return
+        for described in task.get("inputs", []):
+            (out_dir / Path(described["file"]).name).unlink(missing_ok=True)
+        manifest.unlink()
+    if created:
+        with contextlib.suppress(OSError):
+            out_dir.rmdir()
 
 
 class OutDir:

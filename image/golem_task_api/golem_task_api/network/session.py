@@ -42,7 +42,6 @@ class Session:
     lock_fd: int
     task_id: str
     resume: bool
-    out_created: bool
     resume_command: str
 
 
@@ -75,7 +74,7 @@ def hold(
     except OSError as exc:
         parser.error(f"cannot use {root} as the work root: {exc.strerror or exc}")
     command = resume_command.format(root=shlex.quote(str(root)))
-    session = Session(root, given is None, fd, task_id, resume, False, command)
+    session = Session(root, given is None, fd, task_id, resume, command)
     if not resume:
         try:
             existing = workroot.load_run(root)
@@ -88,7 +87,6 @@ def hold(
                 f"--work-root {root} already holds task {existing['task_id']}; carry on with "
                 f"'{command}', or choose another --work-root",
             )
-    session.out_created = not args.out.exists()
     problem = results.check_out_dir(args.out, task_id, args.force)
     if problem:
         _refuse(parser, session, problem)
@@ -154,8 +152,6 @@ def execute(config: NetworkConfig, args: argparse.Namespace, session: Session) -
     if interrupted:
         report.resume_command = session.resume_command
         report.work_root = session.root
-    elif not report.ok and not report.outputs and session.out_created and config.out_dir:
-        results.remove_if_empty(config.out_dir)
     if args.json:
         print(json.dumps(report.to_json()))
     elif report.error and args.quiet and not interrupted:
