@@ -30,31 +30,41 @@ class Result:
         return data
 
 
-def env() -> dict[str, str]:
+def env(extra: dict[str, str] | None = None) -> dict[str, str]:
     environ = dict(os.environ)
     environ.pop("TASK_API_LOG_LEVEL", None)
     environ["COLUMNS"] = "120"
+    environ.update(extra or {})
     return environ
 
 
-def run(command: list[str], *args: str | Path, timeout: float = 90) -> Result:
+def run(
+    command: list[str],
+    *args: str | Path,
+    timeout: float = 90,
+    extra_env: dict[str, str] | None = None,
+) -> Result:
     done = subprocess.run(
         [*command, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env(),
+        env=env(extra_env),
         stdin=subprocess.DEVNULL,
     )
     return Result(done.returncode, done.stdout, done.stderr)
 
 
-def tutorial_app(*args: str | Path, timeout: float = 90) -> Result:
-    return run(TUTORIAL_APP, *args, timeout=timeout)
+def tutorial_app(
+    *args: str | Path, timeout: float = 90, extra_env: dict[str, str] | None = None
+) -> Result:
+    return run(TUTORIAL_APP, *args, timeout=timeout, extra_env=extra_env)
 
 
-def golem_task_api(*args: str | Path, timeout: float = 90) -> Result:
-    return run(GOLEM_TASK_API, *args, timeout=timeout)
+def golem_task_api(
+    *args: str | Path, timeout: float = 90, extra_env: dict[str, str] | None = None
+) -> Result:
+    return run(GOLEM_TASK_API, *args, timeout=timeout, extra_env=extra_env)
 
 
 def _default_sigint() -> None:

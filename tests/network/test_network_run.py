@@ -228,3 +228,30 @@ def test_an_app_that_does_not_start_is_one_clear_error(input_file: Path, tmp_pat
         result.stderr
         == "error: the requestor app did not start: the app exited before it was SERVING\n"
     )
+
+
+def test_without_the_node_extra_run_says_which_extra_in_one_line(
+    input_file: Path, tmp_path: Path
+) -> None:
+    """As after a plain `pip install tutorial-app`: no cryptography, no rich."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['cryptography'] = None\nsys.modules['rich'] = None\n"
+    )
+    extra = {"PYTHONPATH": str(site)}
+    out = tmp_path / "out"
+    refused = tutorial_app("run", input_file, "--out", out, extra_env=extra)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "pip install 'tutorial-app[node]'" in refused.stderr and "--no-tls" in refused.stderr
+    generic = golem_task_api("run", "--app", "python -m tutorial_app.entrypoint",
+                             "--input", input_file, "--out", out, extra_env=extra)  # fmt: skip
+    assert generic.returncode == 2 and "pip install 'golem-task-api[node]'" in generic.stderr
+    plain = tutorial_app(
+        "run", input_file, "--difficulty", "6", "--subtasks", "2", "--out", out, "--no-tls",
+        extra_env=extra,
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert "verified 2/2" in plain.stderr
+    for command in (("check", out), ("status", tmp_path)):
+        assert "ModuleNotFoundError" not in tutorial_app(*command, extra_env=extra).stderr

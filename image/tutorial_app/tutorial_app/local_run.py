@@ -127,7 +127,7 @@ def check_task_options(parser: argparse.ArgumentParser, args: argparse.Namespace
         )
     if not 1 <= args.subtasks <= params.MAX_PARTS:
         parser.error(f"--subtasks must be between 1 and {params.MAX_PARTS}, got {args.subtasks}")
-    runner.check_run_options(parser, args)
+    runner.check_run_options(parser, args, "tutorial-app")
 
 
 def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

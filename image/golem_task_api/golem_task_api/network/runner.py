@@ -106,8 +106,10 @@ def add_run_options(
     )
 
 
-def check_run_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Exit with one line if an option is out of range."""
+def check_run_options(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, distribution: str = "golem-task-api"
+) -> None:
+    """Exit with one line if an option is out of range or needs a missing extra."""
     if args.subtasks < 1:
         parser.error(f"--subtasks must be at least 1, got {args.subtasks}")
     if args.providers < 1:
@@ -120,7 +122,7 @@ def check_run_options(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.error(f"--work-root {args.work_root} exists and is not a directory")
     if args.tls and importlib.util.find_spec("cryptography") is None:
         parser.error(
-            "TLS needs the 'node' extra (pip install 'golem-task-api[node]'); or run with --no-tls"
+            f"TLS needs the 'node' extra (pip install '{distribution}[node]'); or run with --no-tls"
         )
 
 
