@@ -89,10 +89,10 @@ def test_eta_from_the_benchmark_then_from_the_measured_rate() -> None:
     assert stats.eta() is None
     stats.benchmark_rate = 2.0**20
     assert stats.eta() == (4.0, "benchmark")
-    stats.verified = stats.verified_now = 1
-    stats.work = 2.0**20
+    stats.verified = 2  # one from an earlier run
+    stats.verified_now = 1
     stats.ended_at = stats.started_at + 2.0
-    assert stats.eta() == (6.0, "measured")  # 3 left at half a subtask per second
+    assert stats.eta() == (4.0, "measured")  # 2 left at one subtask per 2 s
 
 
 def test_status_line_fits_and_says_what_to_expect() -> None:

@@ -49,16 +49,15 @@ class Stats:
         return self.work / elapsed
 
     def eta(self) -> tuple[float, str] | None:
-        """Seconds left and where the rate came from ("measured" or "benchmark")."""
-        if self.expected_work is None:
-            return None
-        left = (self.subtasks - self.verified) * self.expected_work
-        rate, source = self.rate(), "measured"
-        if not self.verified_now or not rate:
-            rate, source = self.benchmark_rate, "benchmark"
-        if not rate:
-            return None
-        return left / rate, source
+        """Seconds left and what they come from: "measured" (this run's subtasks per
+        second, start-up and file moves included) or "benchmark" (expected work per
+        subtask over the benchmark's rate, before the first result)."""
+        left = self.subtasks - self.verified
+        if self.verified_now:
+            return left * self.elapsed() / self.verified_now, "measured"
+        if self.expected_work is not None and self.benchmark_rate:
+            return left * self.expected_work / self.benchmark_rate, "benchmark"
+        return None
 
 
 @dataclass
