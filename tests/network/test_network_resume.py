@@ -96,3 +96,28 @@ def test_a_finished_work_root_is_not_reused(input_file: Path, tmp_path: Path) ->
     again = tutorial_app("run", input_file, "--work-root", root, "--out", tmp_path / "o2")
     assert again.returncode == 2
     assert "already holds task" in again.stderr and again.stderr.count("\n") == 1
+
+
+def test_sigterm_is_an_interruption_too(input_file: Path, tmp_path: Path) -> None:
+    """SIGTERM to the run alone (not its group): it stops its apps itself."""
+    root = tmp_path / "work"
+    stderr_path = tmp_path / "stderr.txt"
+    process = interruptible_run(
+        stderr_path, "run", input_file, "--difficulty", "40", "--subtasks", "1",
+        "--providers", "1", "--work-root", root, "--out", tmp_path / "out", "--no-tls",
+    )  # fmt: skip
+    try:
+        # Difficulty 40 needs hours per subtask here: the display warns (from the benchmark).
+        warned = "warning: each subtask needs about"
+        wait_for(lambda: warned in stderr_path.read_text(), 60, "the long-subtask warning")
+        wait_for(lambda: (root / "providers").is_dir(), 60, "a provider to start")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert processes_mentioning(str(root)) == []
+    lines = stderr_path.read_text().splitlines()
+    assert lines[-1] == f"resume with: tutorial-app resume {root}"
+    assert lines[-2].startswith("interrupted: 0 of 1 subtasks verified;")

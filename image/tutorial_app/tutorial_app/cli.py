@@ -154,7 +154,7 @@ def root_status(root: Path, task_dirs: list[Path], args: argparse.Namespace) -> 
     with contextlib.suppress(ValueError):
         saved = workroot.load_run(root)
     unfinished = any(not t["finished"] and not t["aborted"] for t in found)
-    resume = f"tutorial-app resume {root}" if saved and unfinished else None
+    resume = f"tutorial-app resume {root.resolve()}" if saved and unfinished else None
     if args.json:
         print(json.dumps({"work_root": str(root), "tasks": found, "resume_command": resume}))
     else:

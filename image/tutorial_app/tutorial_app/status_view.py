@@ -15,7 +15,7 @@ from typing import Any
 from tutorial_app.state import PartStatus, TaskState
 
 WIDTH = 80
-#: With more parts than this, finished parts are counted, not listed (unless --all).
+#: With more parts than this, done and pending parts are counted, not listed (unless --all).
 LIST_LIMIT = 100
 INTERRUPTED = "interrupted"
 _ACTIVE = (PartStatus.IN_PROGRESS.value, PartStatus.VERIFYING.value)
@@ -82,10 +82,11 @@ def render_task(data: dict[str, Any], show_all: bool = False) -> str:
         )
         for p in data["parts"]
     ]
-    hidden = 0
+    hidden = ""
     if len(rows) > LIST_LIMIT and not show_all:
-        shown = [r for r in rows if r[1] != PartStatus.DONE.value]
-        hidden = len(rows) - len(shown)
+        quiet = (PartStatus.DONE.value, PartStatus.PENDING.value)
+        shown = [r for r in rows if r[1] not in quiet]
+        hidden = f"{totals['done']} done and {totals['pending']} pending"
         rows = shown
     header = ("part", "status", "tries", "subtask", "node", "last reason")
     widths = [max(len(header[0]), *(len(r[0]) for r in rows)) if rows else 4, 11, 5]
@@ -96,16 +97,15 @@ def render_task(data: dict[str, Any], show_all: bool = False) -> str:
         cells = [cut(cell, width).ljust(width) for cell, width in zip(row, widths, strict=True)]
         lines.append("  ".join(cells).rstrip())
     if hidden:
-        lines.append(f"({hidden} done parts not listed; --all lists them)")
-    shown_totals = [s.value for s in PartStatus] + [INTERRUPTED]
-    counts = ", ".join(f"{totals[s]} {s}" for s in shown_totals if totals.get(s))
+        lines.append(f"({hidden} parts not listed; --all lists them)")
     lines.append(
-        cut(
-            f"{totals['done']}/{totals['parts']} parts done ({counts}); "
-            f"{totals['subtasks']} subtasks handed out",
-            WIDTH,
-        )
+        f"{totals['done']}/{totals['parts']} parts done; "
+        f"{totals['subtasks']} subtasks handed out"
     )
+    others = [s.value for s in PartStatus if s is not PartStatus.DONE] + [INTERRUPTED]
+    counts = ", ".join(f"{totals[s]} {s}" for s in others if totals.get(s))
+    if counts:
+        lines.append(cut(f"not done: {counts}", WIDTH))
     return "\n".join(lines) + "\n"
 
 

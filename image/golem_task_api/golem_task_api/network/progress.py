@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import math
 import sys
+import time
 from typing import TextIO
 
 from golem_task_api.network.report import Report, Stats
@@ -151,13 +152,14 @@ class TextProgress:
         self.stream.flush()
 
     async def _tick(self) -> None:
-        every = TTY_EVERY if self.tty else PIPE_EVERY
+        printed = time.monotonic()
         while True:
-            await asyncio.sleep(every)
+            await asyncio.sleep(TTY_EVERY)
             self._warn_if_long()
             if self.tty:
                 self._draw()
-            else:
+            elif time.monotonic() - printed >= PIPE_EVERY:
+                printed = time.monotonic()
                 self._event(status_line(self._stats, self._unit))
 
     def _warn_if_long(self) -> None:
