@@ -99,8 +99,7 @@ def render_task(data: dict[str, Any], show_all: bool = False) -> str:
     if hidden:
         lines.append(f"({hidden} parts not listed; --all lists them)")
     lines.append(
-        f"{totals['done']}/{totals['parts']} parts done; "
-        f"{totals['subtasks']} subtasks handed out"
+        f"{totals['done']}/{totals['parts']} parts done; {totals['subtasks']} subtasks handed out"
     )
     others = [s.value for s in PartStatus if s is not PartStatus.DONE] + [INTERRUPTED]
     counts = ", ".join(f"{totals[s]} {s}" for s in others if totals.get(s))
