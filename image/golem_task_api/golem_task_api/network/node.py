@@ -27,16 +27,14 @@ import grpc
 from golem_task_api.client import RequestorAppClient
 from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from golem_task_api.network import apps, files, results, resume, workroot
+from golem_task_api.network import apps, files, measures, results, resume, workroot
+from golem_task_api.network.measures import WorkMeter
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
 from golem_task_api.network.results import Describer, OutDir
 from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
 from golem_task_api.structs import Subtask
 
 logger = logging.getLogger(__name__)
-
-#: Reads a verified result file and says how much work it represents.
-WorkMeter = Callable[[Path], float | None]
 
 
 @dataclass(frozen=True)
@@ -171,16 +169,23 @@ class LocalNetwork:
         assert requestor is not None
         task_id = config.task_id
         self._task_dir = task_dir = work_dir.task_dir(task_id)
-        if not config.resume:
+        assert self._ledger is not None
+        if not self._ledger.task_created:  # also a resumed run stopped before CreateTask
             task_dir.prepare()
             files.copy_inputs(config.inputs, task_dir.task_inputs_dir)
-            task = await requestor.create_task(task_id, config.subtasks, config.task_params)
-            logger.info("created task %s: env %s %s", task_id, task.env_id, task.prerequisites)
+            try:
+                task = await requestor.create_task(task_id, config.subtasks, config.task_params)
+            except grpc.aio.AioRpcError as exc:
+                if not config.resume:  # stopped just after CreateTask: the app has the task
+                    raise
+                logger.info("CreateTask on resume: %s; carrying on", apps.describe(exc))
+            else:
+                logger.info("created task %s: env %s %s", task_id, task.env_id, task.prerequisites)
+            self._ledger.mark_created()
         if self._out is not None:
             task_info = {"params": config.task_params, "subtasks": config.subtasks}
             await asyncio.to_thread(self._out.start, config.inputs, task_info)
         if config.resume:
-            assert self._ledger is not None
             await resume.settle_leftovers(
                 requestor, task_id, task_dir, self._ledger, self._out, self.observer
             )
@@ -202,18 +207,9 @@ class LocalNetwork:
         return TaskStatus.FINISHED
 
     def _start_benchmark(self) -> asyncio.Task[None] | None:
-        """Measure the rate for the first ETA while the requestor starts (off the loop)."""
-        bench = self.config.benchmark
-        if bench is None or self.config.expected_work is None:
+        if self.config.expected_work is None:
             return None
-
-        async def measure() -> None:
-            try:
-                self.stats.benchmark_rate = await asyncio.to_thread(bench)
-            except Exception:  # an ETA is a nicety; never fail a run for it
-                logger.debug("the benchmark failed", exc_info=True)
-
-        return asyncio.create_task(measure())
+        return measures.start_benchmark(self.stats, self.config.benchmark)
 
     def _note(self, subtask_id: str, state: str, **details: Any) -> None:
         if self._ledger is not None:
@@ -240,12 +236,14 @@ class LocalNetwork:
                     self._seq += 1
                     subtask_id = f"sub-{self._seq:04d}-{uuid.uuid4().hex[:6]}"
                     provider = free.pop()
+                    # Noted before asking: a stop in between leaves a subtask to abort.
+                    self._note(subtask_id, "started", provider=provider)
                     subtask = await requestor.next_subtask(task_id, subtask_id, provider)
                     if subtask is None:
+                        self._note(subtask_id, "unused")
                         free.append(provider)
                         break
                     logger.info("%s -> %s: %s", subtask_id, provider, subtask.resources)
-                    self._note(subtask_id, "started", provider=provider)
                     attempt = _Attempt(subtask_id, provider)
                     job = asyncio.create_task(self._attempt(task_id, attempt, subtask))
                     running[job] = provider
@@ -320,7 +318,7 @@ class LocalNetwork:
             )
             result = files.collect_result(provider_dir, output, task_dir.subtask_outputs_dir(sid))
             inputs = [provider_dir.subtask_inputs_dir / name for name in subtask.resources]
-            attempt.details = _describe(self.config.describe, result, inputs)
+            attempt.details = measures.describe(self.config.describe, result, inputs)
             self._note(sid, "delivered", result=result.name, details=attempt.details)
             return result
         except (
@@ -345,7 +343,7 @@ class LocalNetwork:
         assert requestor is not None
         sid = attempt.subtask_id
         if self.config.work_meter is not None:
-            attempt.work = _measure(self.config.work_meter, result)
+            attempt.work = measures.measure(self.config.work_meter, result)
         try:
             verdict, reason = await requestor.verify(task_id, sid)
         except grpc.aio.AioRpcError as exc:
@@ -359,24 +357,6 @@ class LocalNetwork:
             attempt.reason = f"{VerifyResult(verdict).name.lower()}: {reason}"
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await requestor.discard_subtasks(task_id, [sid])
-
-
-def _describe(describe: Describer | None, result: Path, inputs: list[Path]) -> dict[str, Any]:
-    if describe is None:
-        return {}
-    try:
-        return describe(result, inputs)
-    except Exception as exc:  # the result is still verified by the app; say why it is bare
-        logger.debug("could not describe %s", result, exc_info=True)
-        return {"undescribed": str(exc)}
-
-
-def _measure(meter: WorkMeter, result: Path) -> float | None:
-    try:
-        return meter(result)
-    except Exception:  # a meter must never fail a run
-        logger.debug("could not measure the work in %s", result, exc_info=True)
-        return None
 
 
 async def run_task(config: NetworkConfig, observer: Observer | None = None) -> Report:

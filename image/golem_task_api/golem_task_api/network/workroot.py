@@ -115,6 +115,8 @@ class Ledger:
 
     path: Path
     entries: dict[str, Entry] = field(default_factory=dict)
+    #: The app acknowledged CreateTask (a run stopped before that creates it anew).
+    task_created: bool = False
 
     @classmethod
     def open(cls, root: Path) -> Ledger:
@@ -137,7 +139,15 @@ class Ledger:
             handle.write(json.dumps(record) + "\n")
         self._apply(record)
 
+    def mark_created(self) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"task": "created"}) + "\n")
+        self.task_created = True
+
     def _apply(self, record: dict[str, Any]) -> None:
+        if record.get("task") == "created":
+            self.task_created = True
+            return
         sid = record["subtask_id"]
         entry = self.entries.setdefault(sid, Entry(state="started"))
         entry.state = record["state"]
