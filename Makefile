@@ -23,10 +23,14 @@ $(STAMP): $(SOURCES)
 		-e image/golem_task_api -e image/tutorial_app
 	touch $(STAMP)
 
-# The main job on the bundled example: a fresh results/ each time.
+# The main job on the bundled example. It writes only under build/demo/ (never
+# results/, every run's default --out) and removes only what an earlier demo made.
+DEMO := build/demo
 demo: $(STAMP)
-	rm -rf results/
-	$(BIN)/tutorial-app run examples/input.txt --difficulty 20 --subtasks 8 --providers 2 --out results/
+	rm -rf $(DEMO)/results $(DEMO)/work
+	$(BIN)/tutorial-app run examples/input.txt --difficulty 20 --subtasks 8 --providers 2 \
+		--out $(DEMO)/results --work-root $(DEMO)/work
+	$(BIN)/tutorial-app check $(DEMO)/results
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -29,7 +29,7 @@ def test_run_with_the_docker_runtime(docker_image: str, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["status"] == "finished" and report["verified"] == SUBTASKS, report
-    results = sorted(out.iterdir())
+    results = sorted(out.glob(f"{report['task_id']}-*.zip"))  # beside the manifest and input
     assert len(results) == SUBTASKS
     for result in results:
         with zipfile.ZipFile(result) as archive:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,31 +30,72 @@ class Result:
         return data
 
 
-def env() -> dict[str, str]:
+def env(extra: dict[str, str] | None = None) -> dict[str, str]:
     environ = dict(os.environ)
     environ.pop("TASK_API_LOG_LEVEL", None)
     environ["COLUMNS"] = "120"
+    environ.update(extra or {})
     return environ
 
 
-def run(command: list[str], *args: str | Path, timeout: float = 90) -> Result:
+def run(
+    command: list[str],
+    *args: str | Path,
+    timeout: float = 90,
+    extra_env: dict[str, str] | None = None,
+) -> Result:
     done = subprocess.run(
         [*command, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env(),
+        env=env(extra_env),
         stdin=subprocess.DEVNULL,
     )
     return Result(done.returncode, done.stdout, done.stderr)
 
 
-def tutorial_app(*args: str | Path, timeout: float = 90) -> Result:
-    return run(TUTORIAL_APP, *args, timeout=timeout)
+def tutorial_app(
+    *args: str | Path, timeout: float = 90, extra_env: dict[str, str] | None = None
+) -> Result:
+    return run(TUTORIAL_APP, *args, timeout=timeout, extra_env=extra_env)
 
 
-def golem_task_api(*args: str | Path, timeout: float = 90) -> Result:
-    return run(GOLEM_TASK_API, *args, timeout=timeout)
+def golem_task_api(
+    *args: str | Path, timeout: float = 90, extra_env: dict[str, str] | None = None
+) -> Result:
+    return run(GOLEM_TASK_API, *args, timeout=timeout, extra_env=extra_env)
+
+
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT does what Ctrl-C does, even when the test
+    suite was started in the background (a job ignores SIGINT, and the ignore is
+    inherited across fork and exec)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def interruptible_run(stderr_path: Path, *args: str | Path) -> subprocess.Popen[bytes]:
+    """`tutorial-app ARGS` in its own session, like a shell job, so a signal sent to
+    its process group reaches it and its apps as Ctrl-C would."""
+    with stderr_path.open("w") as stderr:
+        return subprocess.Popen(
+            [*TUTORIAL_APP, *map(str, args)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            stdin=subprocess.DEVNULL,
+            env=env(),
+            start_new_session=True,
+            preexec_fn=_default_sigint,
+        )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll for an event; the timeout only bounds a hang, it measures nothing."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def descendants(root: int) -> set[int]:

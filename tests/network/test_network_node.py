@@ -115,7 +115,7 @@ async def test_all_verified(network: Any, tmp_path: Path) -> None:
     report = await local.run()
     assert report.status is TaskStatus.FINISHED
     assert report.stats.verified == 3 and report.stats.failed_attempts == 0
-    assert sorted(p.read_text() for p in (tmp_path / "out").iterdir()) == [
+    assert sorted(p.read_text() for p in (tmp_path / "out").glob("task-1-*.out")) == [
         "result 0",
         "result 1",
         "result 2",

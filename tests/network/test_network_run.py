@@ -17,16 +17,27 @@ from network_helpers import (
 TLS_FILES = set(tls.ALL_FILES)
 
 
+def _results(out: Path, task_id: str) -> list[Path]:
+    """The result zips in --out: named after the task, beside its manifest and input."""
+    return sorted(out.glob(f"{task_id}-*.zip"))
+
+
 def _check_finished(data: dict, subtasks: int, out: Path) -> None:
     assert data["status"] == "finished", data
     assert data["ok"] is True
     assert data["verified"] == subtasks == data["subtasks"]
-    outputs = sorted(out.iterdir())
+    task_id = data["task_id"]
+    outputs = _results(out, task_id)
     assert len(outputs) == subtasks
     assert sorted(Path(p).name for p in data["outputs"]) == [p.name for p in outputs]
     for path in outputs:
         with zipfile.ZipFile(path) as archive:
             assert archive.namelist() == ["result.txt"]
+    assert {p.name for p in out.iterdir()} == {
+        *(p.name for p in outputs),
+        f"{task_id}.manifest.jsonl",
+        f"{task_id}.input.input.txt",
+    }
     assert data["work_unit"] == "hashes" and data["work"] >= subtasks
 
 
@@ -52,8 +63,8 @@ def test_run_finishes_and_copies_results(input_file: Path, tmp_path: Path, tls_o
         assert len(list((provider / "subtask_inputs").iterdir())) == 1
         assert ({p.name for p in provider.iterdir()} >= TLS_FILES) is tls_on
     task_dir = Path(data["task_dir"])
-    assert {p.name for p in (task_dir / "task_outputs").iterdir()} == {
-        p.name for p in out.iterdir()
+    assert {f"{data['task_id']}-{p.name}" for p in (task_dir / "task_outputs").iterdir()} == {
+        p.name for p in _results(out, data["task_id"])
     }
     assert processes_mentioning(str(root)) == []
 
@@ -92,7 +103,7 @@ def test_crashed_provider_is_retried(input_file: Path, tmp_path: Path) -> None:
     assert data["status"] == "finished"
     assert data["verified"] == 3
     assert data["retried"] == 1 and data["failed_attempts"] == 1
-    assert len(list(out.iterdir())) == 3
+    assert len(_results(out, data["task_id"])) == 3
     assert "failed on provider-" in result.stderr and "handing it out again" in result.stderr
 
 
@@ -138,7 +149,17 @@ def test_app_refusing_the_task_is_one_clear_error(input_file: Path, tmp_path: Pa
         (["run", "{missing}"], "does not exist"),
         (["run", "{input}", "--difficulty", "300"], "--difficulty must be between 0 and 256"),
         (["run", "{input}", "--providers", "0"], "--providers must be at least 1"),
-        (["run", "{input}", "--subtasks", "0"], "--subtasks must be at least 1"),
+        (["run", "{input}", "--subtasks", "0"], "--subtasks must be between 1 and 100000, got 0"),
+        (["run", "{input}", "--subtasks", "1000000"], "between 1 and 100000, got 1000000"),
+        (["run", "{empty}"], "is empty; it needs 1 to 16777216 bytes"),
+        (["run", "{binary}"], "is not UTF-8 text (invalid start byte at byte 1)"),
+        (["run", "{big}"], "is 16777217 bytes; at most 16777216 (16 MiB)"),
+        (["run", "{input}", "--out", "{input}/out"], "--out {input}/out is not a writable"),
+        (["run", "{input}", "--out", "/proc/results"], "--out /proc/results is not a writable"),
+        (["run", "{input}", "--out", "{input}"], "exists and is not a directory"),
+        (["run"], "give the INPUT file (or --resume WORK_ROOT)"),
+        (["resume", "{missing}"], "holds no run to resume (run.json is missing)"),
+        (["check", "{missing}"], "is not a directory"),
         (["run", "{input}", "--difficulty", "twenty"], "invalid int value"),
         (["status", "{missing}"], "does not exist"),
     ],
@@ -146,14 +167,19 @@ def test_app_refusing_the_task_is_one_clear_error(input_file: Path, tmp_path: Pa
 def test_bad_arguments_are_one_line(
     input_file: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.txt").write_bytes(b"a\xff\xfe")
+    with (tmp_path / "big.txt").open("wb") as big:
+        big.truncate(16 * 1024 * 1024 + 1)
     values = {"input": input_file, "missing": tmp_path / "nope.txt"}
+    values |= {name: tmp_path / f"{name}.txt" for name in ("empty", "binary", "big")}
     result = tutorial_app(*(arg.format(**values) for arg in args), "--json")
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("tutorial-app") and "error:" in lines[0]
-    assert message in lines[0]
+    assert message.format(**values) in lines[0]
 
 
 @pytest.mark.parametrize(
@@ -202,3 +228,30 @@ def test_an_app_that_does_not_start_is_one_clear_error(input_file: Path, tmp_pat
         result.stderr
         == "error: the requestor app did not start: the app exited before it was SERVING\n"
     )
+
+
+def test_without_the_node_extra_run_says_which_extra_in_one_line(
+    input_file: Path, tmp_path: Path
+) -> None:
+    """As after a plain `pip install tutorial-app`: no cryptography, no rich."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import sys\nsys.modules['cryptography'] = None\nsys.modules['rich'] = None\n"
+    )
+    extra = {"PYTHONPATH": str(site)}
+    out = tmp_path / "out"
+    refused = tutorial_app("run", input_file, "--out", out, extra_env=extra)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "pip install 'tutorial-app[node]'" in refused.stderr and "--no-tls" in refused.stderr
+    generic = golem_task_api("run", "--app", "python -m tutorial_app.entrypoint",
+                             "--input", input_file, "--out", out, extra_env=extra)  # fmt: skip
+    assert generic.returncode == 2 and "pip install 'golem-task-api[node]'" in generic.stderr
+    plain = tutorial_app(
+        "run", input_file, "--difficulty", "6", "--subtasks", "2", "--out", out, "--no-tls",
+        extra_env=extra,
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert "verified 2/2" in plain.stderr
+    for command in (("check", out), ("status", tmp_path)):
+        assert "ModuleNotFoundError" not in tutorial_app(*command, extra_env=extra).stderr

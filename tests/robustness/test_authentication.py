@@ -4,8 +4,9 @@ Clients without a certificate, with a certificate from another CA, or
 speaking plaintext are refused; raw TCP clients sending garbage and
 half-open connections that send nothing are tolerated. None of it disturbs
 the real node: its calls run at the same time (each over a fresh channel, so
-every one needs a new handshake) and all of them must succeed. Counts and
-times are bounded.
+every one needs a new handshake) and all of them must succeed. The overlap
+is arranged with events, not timed: every attacker makes its first attempt
+after the node created its task and before the node's rounds begin.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +35,20 @@ HALF_OPEN = 16
 ATTACK_TIMEOUT = 3.0
 
 
+class Overlap:
+    """Events that make every attack overlap the node's calls: each attacker waits
+    until the node has created its task, makes its first attempt, then meets the
+    node at `first_attempts`; the node's rounds begin only when all have met."""
+
+    def __init__(self, attackers: int) -> None:
+        self.node_busy = threading.Event()
+        self.first_attempts = threading.Barrier(attackers + 1)
+
+    def attempt_made(self, number: int) -> None:
+        if number == 0:
+            self.first_attempts.wait(60.0)
+
+
 def node_channel(work: Path, port: int) -> grpc.Channel:
     client = tls.client_tls(work)
     target = f"127.0.0.1:{port}"
@@ -44,8 +58,13 @@ def node_channel(work: Path, port: int) -> grpc.Channel:
     return grpc.secure_channel(target, client.credentials, options=options)
 
 
-def run_node(work: Path, port: int, start: threading.Event) -> list[str]:
-    """The real node: a task, then rounds of NextSubtask / deliver / Verify."""
+def run_node(
+    work: Path, port: int, start: threading.Event, overlap: Overlap | None = None
+) -> list[str]:
+    """The real node: a task, then rounds of NextSubtask / deliver / Verify.
+
+    With `overlap`, the node waits after CreateTask until every attacker has
+    made its first attempt, so the attacks overlap the node's work by design."""
     task_dir = RequestorTaskDir(work / "task")
     task_dir.prepare()
     (task_dir.task_inputs_dir / "in.txt").write_text("authentic\n")
@@ -58,6 +77,9 @@ def run_node(work: Path, port: int, start: threading.Event) -> list[str]:
         request.task_params_json = params
         stub.CreateTask(request, timeout=10.0)
         done.append("CreateTask")
+    if overlap is not None:
+        overlap.node_busy.set()
+        overlap.first_attempts.wait(60.0)
     for i in range(NODE_ROUNDS):
         with node_channel(work, port) as channel:  # a new handshake every round
             stub = requestor_stub(channel)
@@ -88,15 +110,13 @@ def run_node(work: Path, port: int, start: threading.Event) -> list[str]:
 # -- attackers: each returns what it saw --------------------------------------
 
 
-#: When each attacker made its first attempt (to show it overlapped the node's calls).
-FIRST_ATTEMPT: dict[str, float] = {}
-
-
-def grpc_attacker(make_channel: Callable[[], grpc.Channel]) -> Callable[[], list[str]]:
+def grpc_attacker(
+    make_channel: Callable[[], grpc.Channel], overlap: Overlap
+) -> Callable[[], list[str]]:
     def attack() -> list[str]:
         seen = []
-        FIRST_ATTEMPT.setdefault(threading.current_thread().name, time.monotonic())
-        for _ in range(ATTEMPTS):
+        overlap.node_busy.wait(60.0)
+        for attempt in range(ATTEMPTS):
             with make_channel() as channel:
                 try:
                     requestor_stub(channel).HasPendingSubtasks(
@@ -106,14 +126,16 @@ def grpc_attacker(make_channel: Callable[[], grpc.Channel]) -> Callable[[], list
                     seen.append(exc.code().name)
                 else:
                     seen.append("OK")
+            overlap.attempt_made(attempt)
         return seen
 
     return attack
 
 
-def garbage_attacker(port: int) -> list[str]:
+def garbage_attacker(port: int, overlap: Overlap | None = None) -> list[str]:
     seen = []
-    FIRST_ATTEMPT.setdefault(threading.current_thread().name, time.monotonic())
+    if overlap is not None:
+        overlap.node_busy.wait(60.0)
     for i in range(ATTEMPTS):
         with socket.create_connection(("127.0.0.1", port), timeout=ATTACK_TIMEOUT) as sock:
             payloads = [
@@ -126,6 +148,8 @@ def garbage_attacker(port: int) -> list[str]:
                 sock.sendall(payloads[i % len(payloads)])
                 sock.recv(1024)
             seen.append("sent")
+        if overlap is not None:
+            overlap.attempt_made(i)
     return seen
 
 
@@ -170,34 +194,32 @@ def test_hostile_clients_are_refused_while_the_node_works(
     target = f"127.0.0.1:{port}"
     override = [("grpc.ssl_target_name_override", "localhost")]
     no_cert = grpc.ssl_channel_credentials(root_certificates=(work / tls.SERVER_CERT).read_bytes())
+    overlap = Overlap(attackers=4)
+    other_creds = other_ca_credentials(work, other)
     attackers: dict[str, Callable[[], list[str]]] = {
         "no client certificate": grpc_attacker(
-            lambda: grpc.secure_channel(target, no_cert, options=override)
+            lambda: grpc.secure_channel(target, no_cert, options=override), overlap
         ),
         "certificate from another CA": grpc_attacker(
-            lambda: grpc.secure_channel(target, other_ca_credentials(work, other), options=override)
+            lambda: grpc.secure_channel(target, other_creds, options=override), overlap
         ),
-        "plaintext": grpc_attacker(lambda: grpc.insecure_channel(target)),
-        "garbage bytes": lambda: garbage_attacker(port),
+        "plaintext": grpc_attacker(lambda: grpc.insecure_channel(target), overlap),
+        "garbage bytes": lambda: garbage_attacker(port, overlap),
     }
     start = threading.Event()
-    started = time.monotonic()
-    FIRST_ATTEMPT.clear()
     with half_open(port), ThreadPoolExecutor(len(attackers) + 1) as pool:
         attacks = {name: pool.submit(attack) for name, attack in attackers.items()}
-        node = pool.submit(run_node, work, port, start)
+        node = pool.submit(run_node, work, port, start, overlap)
         start.set()
-        done = node.result(timeout=60)
-        node_finished = time.monotonic()
-        seen = {name: future.result(timeout=60) for name, future in attacks.items()}
-    # Every attacker was already at work before the node's last call ended.
-    assert len(FIRST_ATTEMPT) == len(attackers)
-    assert max(FIRST_ATTEMPT.values()) < node_finished
+        done = node.result(timeout=120)
+        seen = {name: future.result(timeout=120) for name, future in attacks.items()}
+    # Every attacker made its first attempt between the node's CreateTask and its
+    # rounds: had one not, the barrier would have broken and its wait raised.
+    assert not overlap.first_attempts.broken
     assert done == ["CreateTask", *(f"s{i}" for i in range(NODE_ROUNDS)), "HasPendingSubtasks"]
     for name in ("no client certificate", "certificate from another CA", "plaintext"):
         assert seen[name] == ["UNAVAILABLE"] * ATTEMPTS, (name, seen[name])
     assert seen["garbage bytes"] == ["sent"] * ATTEMPTS
-    assert time.monotonic() - started < 45
     # And afterwards the node's own client still works.
     with node_channel(work, port) as channel:
         reply = requestor_stub(channel).HasPendingSubtasks(

@@ -25,18 +25,13 @@ def disk_fingerprint(task_dir: Path) -> dict[str, str]:
 
 
 _REPO = Path(__file__).resolve().parents[2]
-#: The project's shared reference vectors live beside the checkout; the
-#: committed copy keeps the tests meaningful in a checkout without them.
-POW_VECTOR_FILES = (
-    _REPO.parent / "shared" / "pow-vectors.json",
-    _REPO / "tests" / "data" / "pow-vectors.json",
-)
+#: The reference vectors, committed with the tests: every clone has them.
+POW_VECTOR_FILE = _REPO / "tests" / "data" / "pow-vectors.json"
 
 
 def load_pow_vectors() -> list[dict[str, Any]]:
     """Every reference vector: what any search and verifier must reproduce."""
-    for path in POW_VECTOR_FILES:
-        if path.exists():
-            vectors: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["vectors"]
-            return vectors
-    raise FileNotFoundError(f"no pow-vectors.json in {[str(p) for p in POW_VECTOR_FILES]}")
+    vectors: list[dict[str, Any]] = json.loads(POW_VECTOR_FILE.read_text(encoding="utf-8"))[
+        "vectors"
+    ]
+    return vectors

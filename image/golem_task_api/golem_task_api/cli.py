@@ -11,10 +11,11 @@ import argparse
 import json
 import shlex
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
-from golem_task_api.network import runner
+from golem_task_api.network import runner, session
 from golem_task_api.network.node import NetworkConfig, ServiceFactory
 from golem_task_api.services import ProcessTaskApiService
 
@@ -53,7 +54,6 @@ def build_parser() -> runner.OneLineParser:
     )
     run.add_argument(
         "--app",
-        required=True,
         metavar="COMMAND",
         help="the app's entry point, e.g. 'python -m tutorial_app.entrypoint'; "
         "it is started as COMMAND {requestor|provider} PORT --work-dir DIR",
@@ -63,7 +63,6 @@ def build_parser() -> runner.OneLineParser:
         dest="inputs",
         action="append",
         type=Path,
-        required=True,
         metavar="FILE",
         help="a task resource copied into task_inputs (repeat for more)",
     )
@@ -92,19 +91,34 @@ def parse_params(parser: argparse.ArgumentParser, text: str, inputs: list[Path])
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    task_id = f"task-{uuid.uuid4().hex[:12]}"
+    if args.resume is not None:
+        saved = session.load_saved(parser, args.resume.resolve())
+        runner.restore_options(args, saved)
+        args.app, args.params, task_id = saved["app"], json.dumps(saved["params"]), saved["task_id"]
+        args.inputs = [Path(name) for name in saved["inputs"]]
+    if not args.app or not args.inputs:
+        parser.error("--app and --input are required (or --resume WORK_ROOT)")
     command = app_command(args.app)
     if not command:
         parser.error("--app must not be empty")
     runner.check_inputs(parser, args.inputs)
     runner.check_run_options(parser, args)
     params = parse_params(parser, args.params, args.inputs)
+    settings = {
+        "app": args.app,
+        "params": params,
+        "inputs": [str(path.resolve()) for path in args.inputs],
+    }
+    held = session.hold(parser, args, task_id, settings, "golem-task-api run --resume {root}")
     config = NetworkConfig(
         inputs=[path.resolve() for path in args.inputs],
         task_params=params,
         make_service=process_services(command),
         **runner.config_kwargs(args),
+        **session.config_kwargs(held),
     )
-    return runner.execute(config, args)
+    return session.execute(config, args, held)
 
 
 if __name__ == "__main__":

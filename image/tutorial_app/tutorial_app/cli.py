@@ -1,67 +1,39 @@
-"""`tutorial-app run` and `tutorial-app status`: the app's own command line.
+"""`tutorial-app`: the app's own command line.
 
     tutorial-app run examples/input.txt --difficulty 20 --subtasks 8 --providers 2
-    tutorial-app status WORK_ROOT/requestor/TASK_ID
+    tutorial-app resume WORK_ROOT          (or: run --resume WORK_ROOT)
+    tutorial-app status WORK_ROOT | WORK_ROOT/requestor/TASK_ID
+    tutorial-app check OUT_DIR
 
-`run` is `golem-task-api run` with this app's entry point (or image), its
-task parameters and a hash-rate measure filled in. `status` reads a task's
-saved state through `tutorial_app.store`, without changing it.
+`run` is `golem-task-api run` with this app's entry point, parameters and
+limits filled in (`tutorial_app.local_run`). `status` reads a task's saved
+state through `tutorial_app.store` without changing it (`status_view`
+draws it); `check` re-verifies the proofs in an `--out` (`proof_check`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-from golem_task_api import logs
-from golem_task_api.network import runner
-from golem_task_api.network.node import NetworkConfig, ServiceFactory
-from golem_task_api.services import ProcessTaskApiService, TaskApiService
+from golem_task_api.network import runner, workroot
 
-from tutorial_app import pow, reader, store, version, zips
+from tutorial_app import (
+    local_run,
+    params,
+    pow,
+    proof_check,
+    reader,
+    status_view,
+    store,
+    version,
+    zips,
+)
 from tutorial_app.events import DamagedState
-from tutorial_app.state import PartStatus, TaskState
-
-#: The hash rate counts, per verified proof, the hashes a search from nonce 0
-#: must try to find it: the nonce plus one (the search returns the smallest).
-WORK_UNIT = "hashes"
-WORK_LABEL = "nonce + 1 per verified proof"
-
-
-def result_hashes(result_zip: Path) -> float:
-    """The work a verified result zip stands for (see `WORK_LABEL`)."""
-    text = zips.read_text_member(result_zip, zips.MAX_RESULT_BYTES, "result")
-    return float(pow.parse_result(text).nonce + 1)
-
-
-def process_services() -> ServiceFactory:
-    command = [sys.executable, "-m", "tutorial_app.entrypoint"]
-
-    def make(work_dir: Path) -> TaskApiService:
-        return ProcessTaskApiService(work_dir, command)
-
-    return make
-
-
-def docker_services() -> ServiceFactory:
-    from golem_task_api.services import DockerTaskApiService
-
-    # Containers do not inherit our environment; pass the log level on.
-    level = os.environ.get(logs.LOG_LEVEL_ENV)
-    extra = ["-e", f"{logs.LOG_LEVEL_ENV}={level}"] if level else []
-
-    def make(work_dir: Path) -> TaskApiService:
-        return DockerTaskApiService(
-            work_dir, version.IMAGE_NAME, version.IMAGE_TAG, extra_args=extra
-        )
-
-    return make
+from tutorial_app.state import TaskState
 
 
 def build_parser() -> runner.OneLineParser:
@@ -75,16 +47,23 @@ def build_parser() -> runner.OneLineParser:
         "run",
         help="find proofs of work for INPUT on a local Golem network",
         description="Split a proof-of-work task over short-lived providers on this machine, "
-        "as a Golem node would, verify every proof and copy the results to --out.",
+        "as a Golem node would, verify every proof and write each to --out as soon as it is "
+        f"verified. Limits: {local_run.LIMITS}.",
     )
-    run.add_argument("input", type=Path, metavar="INPUT", help="the text to find proofs for")
+    run.add_argument(
+        "input",
+        type=Path,
+        nargs="?",
+        metavar="INPUT",
+        help=f"the text to find proofs for: UTF-8, 1 to {zips.MAX_INPUT_BYTES} bytes",
+    )
     run.add_argument(
         "--difficulty",
         type=int,
         default=16,
         metavar="N",
-        help="leading zero bits each proof's hash needs, 0..256 (default 16; "
-        "each subtask needs about 2**N hashes)",
+        help=f"leading zero bits each proof's hash needs, {pow.MIN_DIFFICULTY}.."
+        f"{pow.MAX_DIFFICULTY} (default 16; each subtask needs about 2**N hashes)",
     )
     run.add_argument(
         "--runtime",
@@ -93,62 +72,48 @@ def build_parser() -> runner.OneLineParser:
         help="run the apps as local processes (default) or in the app's Docker image "
         f"{version.IMAGE_NAME}:{version.IMAGE_TAG}",
     )
-    runner.add_run_options(run, subtasks=4, providers=2)
+    runner.add_run_options(run, subtasks=4, providers=2, max_subtasks=params.MAX_PARTS)
+
+    resume = commands.add_parser(
+        "resume",
+        help="carry on with an interrupted run",
+        description="Restart the requestor on the task saved in WORK_ROOT, abort the subtasks "
+        "whose providers are gone, and finish it; results already in --out stay.",
+    )
+    resume.add_argument("resume", type=Path, metavar="WORK_ROOT")
+    resume.add_argument("--force", action="store_true", help="as for run")
+    shown = resume.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
+    shown.add_argument("--verbose", "-v", action="store_true", help="one line per subtask")
+    shown.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     status = commands.add_parser(
         "status",
-        help="show the saved state of a task",
+        help="show the saved state of a task, or the tasks of a work root",
         description="Show each part's status and the totals of a task, read from its "
-        "task directory (<requestor work dir>/<task id>/).",
+        "task directory (WORK_ROOT/requestor/TASK_ID), or list the tasks of a work root.",
     )
-    status.add_argument("task_dir", type=Path, metavar="TASK_DIR")
+    status.add_argument("task_dir", type=Path, metavar="WORK_ROOT|TASK_DIR")
     status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.add_argument("--all", action="store_true", help="list every part, however many")
+
+    check = commands.add_parser(
+        "check",
+        help="re-verify every proof in an --out directory",
+        description="Check every result in DIR against its manifest and the input copy "
+        "with the reference definition; exit 1 if any is bad.",
+    )
+    check.add_argument("out_dir", type=Path, metavar="DIR")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
 
-def check_image(parser: argparse.ArgumentParser) -> None:
-    """`--runtime docker` needs docker and the app's image, built locally."""
-    image = f"{version.IMAGE_NAME}:{version.IMAGE_TAG}"
-    if shutil.which("docker") is None:
-        parser.error("--runtime docker needs the docker command, which is not on PATH")
-    try:
-        found = subprocess.run(
-            ["docker", "image", "inspect", image], capture_output=True, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        parser.error(f"--runtime docker: cannot ask docker about {image}: {exc}")
-    if found.returncode != 0:
-        parser.error(
-            f"--runtime docker: image {image} not found "
-            "(build it with scripts/docker-test-env; is the Docker engine running?)"
-        )
-
-
-def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    runner.check_inputs(parser, [args.input])
-    if not pow.MIN_DIFFICULTY <= args.difficulty <= pow.MAX_DIFFICULTY:
-        parser.error(
-            f"--difficulty must be between {pow.MIN_DIFFICULTY} and {pow.MAX_DIFFICULTY}, "
-            f"got {args.difficulty}"
-        )
-    runner.check_run_options(parser, args)
-    if args.runtime == "docker":
-        check_image(parser)
-    services = docker_services() if args.runtime == "docker" else process_services()
-    config = NetworkConfig(
-        inputs=[args.input.resolve()],
-        task_params={
-            "difficulty": args.difficulty,
-            "resources": [args.input.name],
-            "subtasks_count": args.subtasks,
-        },
-        make_service=services,
-        work_meter=result_hashes,
-        work_unit=WORK_UNIT,
-        work_label=WORK_LABEL,
-        **runner.config_kwargs(args),
-    )
-    return runner.execute(config, args)
+def resume_args(args: argparse.Namespace) -> argparse.Namespace:
+    """`resume ROOT` is `run --resume ROOT`: the rest comes from the saved settings."""
+    parsed = build_parser().parse_args(["run", "--resume", str(args.resume)])
+    for name in ("force", "quiet", "verbose", "json"):
+        setattr(parsed, name, getattr(args, name))
+    return parsed
 
 
 # -- status ---------------------------------------------------------------------
@@ -159,97 +124,68 @@ def load_task(task_dir: Path) -> TaskState | None:
     return reader.read_for_status(task_dir)
 
 
-def status_json(task_dir: Path, task: TaskState) -> dict[str, Any]:
-    parts = []
-    for index, part in enumerate(task.parts):
-        last = task.subtasks[part.last] if part.last is not None else None
-        parts.append(
-            {
-                "part": index,
-                "status": part.status.value,
-                "subtask_id": part.subtask_id,
-                "attempts": task.attempts(index),
-                "node": last.node if last else None,
-                "reason": last.reason if last else None,
-            }
-        )
-    totals = {status.value: task.count(status) for status in PartStatus}
-    return {
-        "task_dir": str(task_dir),
-        "task_id": task_dir.name,
-        "difficulty": task.difficulty,
-        "aborted": task.aborted,
-        "finished": task.is_finished(),
-        "parts": parts,
-        "totals": {
-            "parts": len(task.parts),
-            **totals,
-            "subtasks": sum(task.attempts(i) for i in range(len(task.parts))),
-        },
-    }
-
-
-_STYLE = {
-    "done": "green",
-    "pending": "dim",
-    "in_progress": "cyan",
-    "verifying": "yellow",
-    "aborted": "red",
-}
-
-
-def print_status(data: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    totals = data["totals"]
-    state = "finished" if data["finished"] else "aborted" if data["aborted"] else "not finished"
-    table = Table(
-        title=f"task {data['task_id']} (difficulty {data['difficulty']}): {state}",
-        title_justify="left",
-    )
-    for column in ("part", "status", "attempts", "subtask", "node"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("last reason", no_wrap=True, overflow="ellipsis", max_width=48)
-    for part in data["parts"]:
-        style = _STYLE.get(part["status"], "")
-        table.add_row(
-            str(part["part"]),
-            f"[{style}]{part['status']}[/]" if style else part["status"],
-            str(part["attempts"]),
-            part["subtask_id"] or "-",
-            part["node"] or "-",
-            part["reason"] or "-",
-        )
-    console = Console(highlight=False)
-    console.print(table)
-    counts = ", ".join(f"{totals[s.value]} {s.value}" for s in PartStatus if totals[s.value])
-    console.print(
-        f"{totals['done']}/{totals['parts']} parts done ({counts}); "
-        f"{totals['subtasks']} subtasks handed out"
-    )
+def providers_gone(task_dir: Path) -> bool:
+    """The task lives in a work root no run holds now: no provider of it is alive."""
+    return workroot.is_idle(task_dir.parent.parent)
 
 
 def status_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    task_dir: Path = args.task_dir
-    if not task_dir.is_dir():
-        parser.error(f"task directory {task_dir} does not exist")
+    path: Path = args.task_dir
+    if not path.is_dir():
+        parser.error(f"task directory {path} does not exist")
+    tasks = workroot.task_dirs(path)
+    if tasks:
+        return root_status(path, tasks, args)
     try:
-        task = load_task(task_dir)
+        task = load_task(path)
     except DamagedState as exc:
         print(
-            f"tutorial-app status: error: cannot read the task in {task_dir}: {exc}",
+            f"tutorial-app status: error: cannot read the task in {path}: {exc}",
             file=sys.stderr,
         )
         return runner.EXIT_FAILED
     if task is None:
-        parser.error(f"{task_dir} holds no task ({store.SNAPSHOT_NAME} is missing)")
-    data = status_json(task_dir, task)
+        parser.error(f"{path} holds no task ({store.SNAPSHOT_NAME} is missing)")
+    data = status_view.status_json(path, task, providers_gone(path))
     if args.json:
         print(json.dumps(data))
     else:
-        print_status(data)
+        sys.stdout.write(status_view.render_task(data, args.all))
     return runner.EXIT_OK
+
+
+def root_status(root: Path, task_dirs: list[Path], args: argparse.Namespace) -> int:
+    found = []
+    for task_dir in task_dirs:
+        try:
+            task = load_task(task_dir)
+        except DamagedState:
+            task = None
+        if task is not None:
+            found.append(status_view.status_json(task_dir, task, providers_gone(task_dir)))
+    saved = None
+    with contextlib.suppress(ValueError):
+        saved = workroot.load_run(root)
+    unfinished = any(not t["finished"] and not t["aborted"] for t in found)
+    resume = f"tutorial-app resume {root.resolve()}" if saved and unfinished else None
+    if args.json:
+        print(json.dumps({"work_root": str(root), "tasks": found, "resume_command": resume}))
+    else:
+        sys.stdout.write(status_view.render_root(root, found, resume))
+    return runner.EXIT_OK
+
+
+def check_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if not args.out_dir.is_dir():
+        parser.error(f"{args.out_dir} is not a directory")
+    if not proof_check.manifests(args.out_dir):
+        parser.error(f"{args.out_dir} holds no manifest (*.manifest.jsonl) to check")
+    checks = proof_check.check_dir(args.out_dir)
+    if args.json:
+        print(proof_check.as_json(checks))
+    else:
+        print("\n".join(proof_check.report_lines(checks)))
+    return runner.EXIT_FAILED if any(c.problems for c in checks) else runner.EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -257,7 +193,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "status":
         return status_command(parser, args)
-    return run_command(parser, args)
+    if args.command == "check":
+        return check_command(parser, args)
+    if args.command == "resume":
+        args = resume_args(args)
+    return local_run.run_command(parser, args)
 
 
 if __name__ == "__main__":

@@ -28,15 +28,14 @@ from golem_task_api import nodemoves
 from golem_task_api.client import RequestorAppClient
 from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from golem_task_api.network import apps, files
+from golem_task_api.network import apps, files, measures, results, resume, workroot
+from golem_task_api.network.measures import WorkMeter
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
+from golem_task_api.network.results import Describer, OutDir
 from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
 from golem_task_api.structs import Subtask
 
 logger = logging.getLogger(__name__)
-
-#: Reads a verified result file and says how much work it represents.
-WorkMeter = Callable[[Path], float | None]
 
 
 @dataclass(frozen=True)
@@ -50,14 +49,24 @@ class NetworkConfig:
     tls: bool = True
     #: Where the requestor's and providers' work dirs go; a temp dir if None.
     work_root: Path | None = None
-    #: Keep the work dirs (always kept when `work_root` is given).
+    #: Keep the work dirs (always kept when `work_root` is given, unless it is
+    #: `temporary_root`; always kept when the run is interrupted).
     keep_work: bool = False
+    temporary_root: bool = False
     #: Failed attempts tolerated over the whole task before giving up.
     max_retries: int = 3
     subtask_timeout: float = 600.0
     work_meter: WorkMeter | None = None
     work_unit: str | None = None
     work_label: str | None = None
+    #: Expected work per subtask (same unit) and the network's benchmark rate
+    #: (units/s, measured off the loop), for the ETA before the first result.
+    expected_work: float | None = None
+    benchmark: Callable[[], float] | None = None
+    #: What the manifest says about each result, so `--out` can be checked alone.
+    describe: Describer | None = None
+    #: Carry on with the task saved in `work_root` instead of creating one.
+    resume: bool = False
     task_id: str = field(default_factory=lambda: f"task-{uuid.uuid4().hex[:12]}")
 
 
@@ -73,30 +82,44 @@ class _Attempt:
     reason: str = ""
     work: float | None = None
     seconds: float = 0.0
+    result: Path | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class LocalNetwork:
     def __init__(self, config: NetworkConfig, observer: Observer | None = None) -> None:
         self.config = config
         self.observer: Observer = observer or NullObserver()
-        self.stats = Stats(subtasks=config.subtasks, work=0.0 if config.work_unit else None)
+        self.stats = Stats(
+            subtasks=config.subtasks,
+            work=0.0 if config.work_unit else None,
+            expected_work=config.expected_work,
+        )
         self.report = Report(
             config.task_id, TaskStatus.RUNNING, self.stats, config.work_unit, config.work_label
         )
-        self._keep = config.keep_work or config.work_root is not None
+        given_root = config.work_root is not None and not config.temporary_root
+        self._keep = config.keep_work or given_root
         self._root = config.work_root
         self._task_dir: RequestorTaskDir | None = None
         self._requestor: RequestorAppClient | None = None
         self._seq = 0
+        self._ledger: workroot.Ledger | None = None
+        self._out: OutDir | None = None
 
     async def run(self) -> Report:
         config, report = self.config, self.report
         self._root = root = config.work_root or Path(tempfile.mkdtemp(prefix="golem-network-"))
+        self._ledger = workroot.Ledger.open(root)
+        out_created = config.out_dir is not None and not config.out_dir.exists()
+        if config.out_dir is not None:
+            self._out = OutDir(config.out_dir, config.task_id)
         try:
             report.status = await self._run_requestor(report)
         except asyncio.CancelledError:
             report.status = TaskStatus.INTERRUPTED
             report.error = "interrupted"
+            self._keep = True  # nothing verified or in progress is thrown away
             raise
         except (
             _GiveUp,
@@ -111,6 +134,11 @@ class LocalNetwork:
             report.status, report.error = TaskStatus.FAILED, f"internal error: {exc!r}"
         finally:
             self.stats.ended_at = time.monotonic()
+            if self._out is not None:
+                report.outputs = self._out.files() if self._out.manifest.exists() else []
+                report.out_dir = config.out_dir
+                if report.status is TaskStatus.FAILED and not report.outputs:
+                    results.withdraw(self._out.out_dir, config.task_id, out_created)
             if self._keep:
                 report.work_root = root
                 report.task_dir = self._task_dir
@@ -128,10 +156,13 @@ class LocalNetwork:
             await asyncio.to_thread(apps.write_tls, work_dir)
         service = config.make_service(work_dir)
         logger.info("starting the requestor app in %s (TLS %s)", work_dir, config.tls)
+        benchmark = self._start_benchmark()
         self._requestor = await apps.start_requestor(service)
         try:
             return await self._run_task(report, RequestorDir(work_dir))
         finally:
+            if benchmark is not None:
+                benchmark.cancel()
             await apps.shutdown_quietly(self._requestor, service)
 
     async def _run_task(self, report: Report, work_dir: RequestorDir) -> TaskStatus:
@@ -139,10 +170,28 @@ class LocalNetwork:
         assert requestor is not None
         task_id = config.task_id
         self._task_dir = task_dir = work_dir.task_dir(task_id)
-        task = await nodemoves.create_task(
-            requestor, task_dir, config.subtasks, config.task_params, config.inputs
-        )
-        logger.info("created task %s: env %s %s", task_id, task.env_id, task.prerequisites)
+        assert self._ledger is not None
+        if not self._ledger.task_created:  # also a resumed run stopped before CreateTask
+            try:
+                task = await nodemoves.create_task(
+                    requestor, task_dir, config.subtasks, config.task_params, config.inputs
+                )
+            except grpc.aio.AioRpcError as exc:
+                if not config.resume:  # stopped just after CreateTask: the app has the task
+                    raise
+                logger.info("CreateTask on resume: %s; carrying on", apps.describe(exc))
+            else:
+                logger.info("created task %s: env %s %s", task_id, task.env_id, task.prerequisites)
+            self._ledger.mark_created()
+        if self._out is not None:
+            task_info = {"params": config.task_params, "subtasks": config.subtasks}
+            await asyncio.to_thread(self._out.start, config.inputs, task_info)
+        if config.resume:
+            await resume.settle_leftovers(
+                requestor, task_id, task_dir, self._ledger, self._out, self.observer
+            )
+            self.stats.verified = len(self._ledger.verified())
+            self._seq = len(self._ledger.entries)
         self.stats.started_at = time.monotonic()
         self.observer.task_created(task_id, self.stats)
         try:
@@ -156,10 +205,26 @@ class LocalNetwork:
                 f"the app has no more subtasks but only {self.stats.verified} of "
                 f"{config.subtasks} were verified"
             )
-        if config.out_dir is not None:
-            report.outputs = files.copy_outputs(task_dir.task_outputs_dir, config.out_dir)
-            report.out_dir = config.out_dir
         return TaskStatus.FINISHED
+
+    def _start_benchmark(self) -> asyncio.Task[None] | None:
+        if self.config.expected_work is None:
+            return None
+        return measures.start_benchmark(self.stats, self.config.benchmark)
+
+    def _note(self, subtask_id: str, state: str, **details: Any) -> None:
+        if self._ledger is not None:
+            self._ledger.write(subtask_id, state, **details)
+
+    async def _publish(self, attempt: _Attempt) -> None:
+        """The verified result goes to --out (atomically), then the ledger says so."""
+        published = ""
+        if self._out is not None and attempt.result is not None:
+            target = await asyncio.to_thread(
+                self._out.publish, attempt.result, attempt.subtask_id, attempt.details
+            )
+            published = target.name
+        self._note(attempt.subtask_id, "verified", work=attempt.work, published=published)
 
     async def _schedule(self, task_id: str) -> None:
         requestor = self._requestor
@@ -172,8 +237,11 @@ class LocalNetwork:
                     self._seq += 1
                     subtask_id = f"sub-{self._seq:04d}-{uuid.uuid4().hex[:6]}"
                     provider = free.pop()
+                    # Noted before asking: a stop in between leaves a subtask to abort.
+                    self._note(subtask_id, "started", provider=provider)
                     subtask = await requestor.next_subtask(task_id, subtask_id, provider)
                     if subtask is None:
+                        self._note(subtask_id, "unused")
                         free.append(provider)
                         break
                     logger.info("%s -> %s: %s", subtask_id, provider, subtask.resources)
@@ -200,10 +268,12 @@ class LocalNetwork:
         stats = self.stats
         if attempt.verified:
             stats.verified += 1
+            stats.verified_now += 1
             if attempt.work is not None and stats.work is not None:
                 stats.work += attempt.work
             self.observer.subtask_verified(attempt.subtask_id, attempt.provider, attempt.seconds)
             return
+        self._note(attempt.subtask_id, "failed")
         stats.failed_attempts += 1
         will_retry = stats.failed_attempts <= self.config.max_retries
         self.observer.subtask_failed(
@@ -220,9 +290,11 @@ class LocalNetwork:
         """Run one subtask on a fresh provider, deliver the result and verify it."""
         started = time.monotonic()
         try:
-            result = await self._compute(task_id, attempt, subtask)
+            attempt.result = result = await self._compute(task_id, attempt, subtask)
             if result is not None:
                 await self._judge(task_id, attempt, result)
+            if attempt.verified:
+                await self._publish(attempt)
             return attempt
         finally:
             attempt.seconds = time.monotonic() - started
@@ -242,7 +314,11 @@ class LocalNetwork:
                 apps.compute_once(service, task_id, sid, subtask.params),
                 self.config.subtask_timeout,
             )
-            return nodemoves.deliver_result(provider_dir, output, task_dir, sid)
+            result = nodemoves.deliver_result(provider_dir, output, task_dir, sid)
+            inputs = [provider_dir.subtask_inputs_dir / name for name in subtask.resources]
+            attempt.details = measures.describe(self.config.describe, result, inputs)
+            self._note(sid, "delivered", result=result.name, details=attempt.details)
+            return result
         except (
             grpc.aio.AioRpcError,
             apps.ProviderCrashed,
@@ -265,7 +341,7 @@ class LocalNetwork:
         assert requestor is not None
         sid = attempt.subtask_id
         if self.config.work_meter is not None:
-            attempt.work = _measure(self.config.work_meter, result)
+            attempt.work = measures.measure(self.config.work_meter, result)
         try:
             verdict, reason = await requestor.verify(task_id, sid)
         except grpc.aio.AioRpcError as exc:
@@ -279,14 +355,6 @@ class LocalNetwork:
             attempt.reason = f"{VerifyResult(verdict).name.lower()}: {reason}"
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await requestor.discard_subtasks(task_id, [sid])
-
-
-def _measure(meter: WorkMeter, result: Path) -> float | None:
-    try:
-        return meter(result)
-    except Exception:  # a meter must never fail a run
-        logger.debug("could not measure the work in %s", result, exc_info=True)
-        return None
 
 
 async def run_task(config: NetworkConfig, observer: Observer | None = None) -> Report:

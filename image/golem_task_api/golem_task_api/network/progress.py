@@ -1,169 +1,211 @@
-"""The live display of a local network run: a progress bar and a summary.
+"""The live display of a local network run: a status line and a summary, plain text.
 
 Everything goes to stderr so stdout stays free for `--json`. On a terminal
-the bar redraws in place; elsewhere (a pipe, CI) only the event lines and
-the summary are printed.
+one status line (at most 79 columns) is redrawn in place twice a second;
+elsewhere (a pipe, CI) it is printed every `PIPE_EVERY` seconds and at
+every tenth of the task. A line per verified subtask is printed only when
+there are few subtasks (`MANY`) or with `--verbose`; failures always. No
+third-party package is needed, so a plain install can show it.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from rich.text import Text
+import asyncio
+import contextlib
+import math
+import sys
+import time
+from typing import TextIO
 
-from golem_task_api.network.report import Report, Stats, TaskStatus
+from golem_task_api.network.report import Report, Stats
+
+#: Above this many subtasks, the status line stands in for per-subtask lines.
+MANY = 20
+TTY_EVERY = 0.5
+PIPE_EVERY = 30.0
+WIDTH = 79
+#: Warn when a subtask is expected to take longer than this.
+LONG_SUBTASK_S = 3600.0
+
+
+def format_count(value: float) -> str:
+    for factor, prefix in ((1e15, "P"), (1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= factor:
+            return f"{value / factor:.1f} {prefix}"
+    return f"{value:.0f}"
 
 
 def format_rate(rate: float | None, unit: str | None) -> str:
     """`12.3 M hashes/s`; a dash when nothing was measured yet."""
     if rate is None or unit is None:
         return "-"
-    for factor, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if rate >= factor:
-            return f"{rate / factor:.1f} {prefix} {unit}/s"
-    return f"{rate:.0f} {unit}/s"
+    return f"{format_count(rate)} {unit}/s".replace("  ", " ")
 
 
 def format_seconds(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, rest = divmod(seconds, 60)
-    return f"{int(minutes)} min {rest:.0f} s"
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return f"{int(minutes)} min {rest:.0f} s"
+    if seconds < 86400 * 2:
+        hours, rest = divmod(seconds, 3600)
+        return f"{int(hours)} h {rest / 60:.0f} min"
+    return f"{seconds / 86400:.1f} days"
 
 
-class _CountsColumn(ProgressColumn):
-    """`3 running · 1 failed`, read from the shared stats on every refresh."""
-
-    def __init__(self, stats: Stats) -> None:
-        super().__init__()
-        self._stats = stats
-
-    def render(self, task: object) -> Text:
-        stats = self._stats
-        text = Text(f"{stats.running} running", style="cyan")
-        text.append(" · ")
-        text.append(f"{stats.failed_attempts} failed", style="red" if stats.failed_attempts else "")
-        return text
+def format_clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-class _RateColumn(ProgressColumn):
-    def __init__(self, stats: Stats, unit: str | None) -> None:
-        super().__init__()
-        self._stats = stats
-        self._unit = unit
+def status_line(stats: Stats, unit: str | None) -> str:
+    """`verified 3/8 | 2 running | 0 failed | 4.5 M hashes/s | 0:12 | ETA 20.1 s`."""
+    counts = [f"verified {stats.verified}/{stats.subtasks}", f"{stats.running} running"]
+    counts.append(f"{stats.failed_attempts} failed")
+    rate = []
+    if stats.verified_now and unit is not None:
+        rate.append(format_rate(stats.rate(), unit))
+    elif stats.benchmark_rate and unit is not None:
+        rate.append(f"~{format_rate(stats.benchmark_rate, unit)} (benchmark)")
+    clock = [format_clock(stats.elapsed())]
+    eta = stats.eta()
+    left = [f"ETA {format_seconds(eta[0])}"] if eta and stats.verified < stats.subtasks else []
+    # The least useful part goes first when the line is too long: the rate, then the clock.
+    for parts in (counts + rate + clock + left, counts + clock + left, counts + left):
+        line = " | ".join(parts)
+        if len(line) <= WIDTH:
+            return line
+    return line[:WIDTH]
 
-    def render(self, task: object) -> Text:
-        return Text(format_rate(self._stats.rate(), self._unit), style="magenta")
 
-
-class RichProgress:
-    """An `Observer` that draws a rich progress bar and prints a summary table."""
+class TextProgress:
+    """An `Observer` that prints plain text: event lines, a status line, a summary."""
 
     def __init__(
         self,
         work_unit: str | None = None,
         work_label: str | None = None,
-        console: Console | None = None,
+        stream: TextIO | None = None,
         summary: bool = True,
+        verbose: bool = False,
     ) -> None:
-        self.console = console or Console(stderr=True)
-        self._work_unit = work_unit
-        self._work_label = work_label
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        utf8 = (getattr(self.stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+        self._ok, self._bad = ("✓", "✗") if utf8 else ("+", "x")
+        self._unit = work_unit
+        self._label = work_label
         self._summary = summary
+        self._verbose = verbose
         self._stats = Stats()
-        self._progress: Progress | None = None
-        self._task: TaskID | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._warned = False
+        self._tenth = 0
 
     def task_created(self, task_id: str, stats: Stats) -> None:
         self._stats = stats
-        self.console.print(f"[bold]task[/] {task_id}: {stats.subtasks} subtasks", highlight=False)
-        columns: list[ProgressColumn | str] = [
-            SpinnerColumn(),
-            TextColumn("[bold]verified"),
-            BarColumn(bar_width=12),
-            MofNCompleteColumn(),
-            _CountsColumn(stats),
-        ]
-        if self._work_unit is not None:
-            columns.append(_RateColumn(stats, self._work_unit))
-        columns.append(TimeElapsedColumn())
-        self._progress = Progress(*columns, console=self.console, transient=False)
-        self._task = self._progress.add_task("subtasks", total=stats.subtasks)
-        self._progress.start()
+        header = f"task {task_id}: {stats.subtasks} subtasks"
+        if stats.verified:
+            header += f", {stats.verified} verified before"
+        if stats.expected_work is not None and self._unit is not None:
+            power = math.log2(stats.expected_work) if stats.expected_work > 0 else 0.5
+            exact = f"2^{power:.0f} = " if power.is_integer() else ""
+            header += f"; each needs about {exact}{format_count(stats.expected_work)} {self._unit}"
+        self._event(header.replace("  ", " "))
+        self._tenth = stats.verified * 10 // max(stats.subtasks, 1)
+        with contextlib.suppress(RuntimeError):  # no loop: a test driving it by hand
+            self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     def subtask_started(self, subtask_id: str, provider: str) -> None:
-        self._refresh()
+        self._draw()
 
     def subtask_verified(self, subtask_id: str, provider: str, seconds: float) -> None:
-        self._print(
-            f"[green]✓[/] subtask {subtask_id} verified "
-            f"[dim]({provider}, {format_seconds(seconds)})[/]"
-        )
-        self._refresh()
+        if self._verbose or self._stats.subtasks <= MANY:
+            took = format_seconds(seconds)
+            self._event(f"{self._ok} subtask {subtask_id} verified ({provider}, {took})")
+        elif not self.tty:
+            tenth = self._stats.verified * 10 // max(self._stats.subtasks, 1)
+            if tenth > self._tenth:
+                self._tenth = tenth
+                self._event(status_line(self._stats, self._unit))
+        self._draw()
 
     def subtask_failed(self, subtask_id: str, provider: str, reason: str, will_retry: bool) -> None:
         then = "handing it out again" if will_retry else "giving up"
-        self._print(f"[red]✗[/] subtask {subtask_id} failed on {provider}: {reason}; {then}")
-        self._refresh()
+        self._event(f"{self._bad} subtask {subtask_id} failed on {provider}: {reason}; {then}")
 
     def message(self, text: str) -> None:
-        self._print(text)
+        self._event(text)
 
     def finished(self, report: Report) -> None:
-        self._refresh()
-        if self._progress is not None:
-            self._progress.stop()
-            self._progress = None
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+        if report.stats.subtasks:
+            self.stream.write(status_line(report.stats, self._unit) + "\n")
         if self._summary:
-            self.console.print(summary_table(report, self._work_label))
+            self.stream.write(summary_text(report, self._label))
+        self.stream.flush()
 
-    def _refresh(self) -> None:
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=self._stats.verified)
+    async def _tick(self) -> None:
+        printed = time.monotonic()
+        while True:
+            await asyncio.sleep(TTY_EVERY)
+            self._warn_if_long()
+            if self.tty:
+                self._draw()
+            elif time.monotonic() - printed >= PIPE_EVERY:
+                printed = time.monotonic()
+                self._event(status_line(self._stats, self._unit))
 
-    def _print(self, markup: str) -> None:
-        target = self._progress.console if self._progress is not None else self.console
-        target.print(markup, highlight=False, soft_wrap=True)
+    def _warn_if_long(self) -> None:
+        stats = self._stats
+        if self._warned or stats.expected_work is None or not stats.benchmark_rate:
+            return
+        self._warned = True
+        each = stats.expected_work / stats.benchmark_rate
+        if each > LONG_SUBTASK_S:
+            self._event(
+                f"warning: each subtask needs about {format_seconds(each)} at "
+                f"{format_rate(stats.benchmark_rate, self._unit)} (this machine's benchmark)"
+            )
+
+    def _draw(self) -> None:
+        if self.tty and self._ticker is not None:
+            self.stream.write("\r\x1b[K" + status_line(self._stats, self._unit))
+            self.stream.flush()
+
+    def _event(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(text + "\n")
+        self._draw()
+        self.stream.flush()
 
 
-_STATUS_STYLE = {
-    TaskStatus.FINISHED: "bold green",
-    TaskStatus.FAILED: "bold red",
-    TaskStatus.INTERRUPTED: "bold yellow",
-    TaskStatus.RUNNING: "bold",
-}
-
-
-def summary_table(report: Report, work_label: str | None = None) -> Table:
+def summary_text(report: Report, work_label: str | None = None) -> str:
     stats = report.stats
-    table = Table(title=f"task {report.task_id}", show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value")
-    table.add_row("status", Text(report.status.value, style=_STATUS_STYLE[report.status]))
-    table.add_row("subtasks", str(stats.subtasks))
-    table.add_row("verified", f"{stats.verified} / {stats.subtasks}")
-    table.add_row("retried", str(stats.retried))
-    table.add_row("failed attempts", str(stats.failed_attempts))
-    table.add_row("wall time", format_seconds(stats.elapsed()))
+    rows = [
+        ("status", report.status.value),
+        ("verified", f"{stats.verified} / {stats.subtasks}"),
+        ("retried", str(stats.retried)),
+        ("failed attempts", str(stats.failed_attempts)),
+        ("wall time", format_seconds(stats.elapsed())),
+    ]
     if report.work_unit is not None:
         rate = format_rate(stats.rate(), report.work_unit)
-        table.add_row("total rate", f"{rate} [dim](over wall time)[/]")
+        rows.append(("total rate", f"{rate} over wall time"))
         if work_label:
-            table.add_row(f"{report.work_unit} counted", f"[dim]{work_label}[/]")
-    if report.out_dir is not None and report.ok:
-        table.add_row("results", f"{report.out_dir} ({len(report.outputs)} files)")
+            rows.append((f"{report.work_unit} counted", work_label))
+    if report.out_dir is not None and report.outputs:
+        rows.append(("results", f"{report.out_dir} ({len(report.outputs)} files)"))
     if report.task_dir is not None:
-        table.add_row("task dir", str(report.task_dir))
+        rows.append(("task dir", str(report.task_dir)))
     if report.error:
-        table.add_row("error", Text(report.error, style="red"))
-    return table
+        rows.append(("error", report.error))
+    lines = [f"task {report.task_id}"] + [f"  {key:<16} {value}" for key, value in rows]
+    return "\n".join(lines) + "\n"

@@ -30,6 +30,11 @@ class Stats:
     retried: int = 0
     #: Units of verified work (hashes for the tutorial app); None if not measured.
     work: float | None = None
+    #: Verified in this run (a resumed run starts with earlier ones in `verified`).
+    verified_now: int = 0
+    #: Expected units of work per subtask, and a benchmark's units/s, for the ETA.
+    expected_work: float | None = None
+    benchmark_rate: float | None = None
     started_at: float = field(default_factory=time.monotonic)
     ended_at: float | None = None
 
@@ -42,6 +47,17 @@ class Stats:
         if self.work is None or elapsed <= 0:
             return None
         return self.work / elapsed
+
+    def eta(self) -> tuple[float, str] | None:
+        """Seconds left and what they come from: "measured" (this run's subtasks per
+        second, start-up and file moves included) or "benchmark" (expected work per
+        subtask over the benchmark's rate, before the first result)."""
+        left = self.subtasks - self.verified
+        if self.verified_now:
+            return left * self.elapsed() / self.verified_now, "measured"
+        if self.expected_work is not None and self.benchmark_rate:
+            return left * self.expected_work / self.benchmark_rate, "benchmark"
+        return None
 
 
 @dataclass
@@ -59,6 +75,8 @@ class Report:
     #: Kept only when the user asked (`--work-root`/`--keep-work`).
     work_root: Path | None = None
     task_dir: Path | None = None
+    #: The one command that carries on with an interrupted run.
+    resume_command: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,6 +103,7 @@ class Report:
             "out_dir": None if self.out_dir is None else str(self.out_dir),
             "work_root": None if self.work_root is None else str(self.work_root),
             "task_dir": None if self.task_dir is None else str(self.task_dir),
+            "resume_command": self.resume_command,
         }
 
 

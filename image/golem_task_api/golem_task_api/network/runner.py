@@ -1,26 +1,15 @@
 """Command-line plumbing shared by `golem-task-api run` and `tutorial-app run`.
 
-Options common to both, their validation (one `prog: error: ...` line and
-exit status 2, before anything starts), and running the network with the
-right display, Ctrl-C handling and exit status.
+Options common to both and their validation (one `prog: error: ...` line
+and exit status 2, before anything starts); `session` runs the network.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import logging
-import signal
-import sys
+import importlib.util
 from pathlib import Path
 from typing import Any, NoReturn
-
-from golem_task_api import logs
-from golem_task_api.network.node import LocalNetwork, NetworkConfig
-from golem_task_api.network.report import NullObserver, Observer, TaskStatus
-
-logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -35,13 +24,20 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def add_run_options(parser: argparse.ArgumentParser, *, subtasks: int, providers: int) -> None:
+def add_run_options(
+    parser: argparse.ArgumentParser,
+    *,
+    subtasks: int,
+    providers: int,
+    max_subtasks: int | None = None,
+) -> None:
+    most = f", at most {max_subtasks}" if max_subtasks else ""
     parser.add_argument(
         "--subtasks",
         type=int,
         default=subtasks,
         metavar="N",
-        help=f"split the task into N subtasks (default {subtasks})",
+        help=f"split the task into N subtasks (default {subtasks}{most})",
     )
     parser.add_argument(
         "--providers",
@@ -55,7 +51,13 @@ def add_run_options(parser: argparse.ArgumentParser, *, subtasks: int, providers
         type=Path,
         default=Path("results"),
         metavar="DIR",
-        help="copy the task's outputs here (default results/)",
+        help="write each verified result here as soon as it is verified, with a manifest "
+        "(default results/); it must be writable and hold no other run's files",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an --out that already holds other runs' files (names never clash)",
     )
     parser.add_argument(
         "--no-tls",
@@ -68,7 +70,14 @@ def add_run_options(parser: argparse.ArgumentParser, *, subtasks: int, providers
         type=Path,
         metavar="DIR",
         help="put the requestor's and providers' work dirs here and keep them "
-        "(default: a temporary directory, removed at the end)",
+        "(default: a temporary directory, removed at the end unless interrupted); "
+        "one run at a time per work root",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="WORK_ROOT",
+        help="carry on with the interrupted run kept in WORK_ROOT (its settings are saved there)",
     )
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary work dirs")
     parser.add_argument(
@@ -86,14 +95,21 @@ def add_run_options(parser: argparse.ArgumentParser, *, subtasks: int, providers
         help="abort a subtask that takes longer (default 600)",
     )
     shown = parser.add_mutually_exclusive_group()
-    shown.add_argument("--quiet", "-q", action="store_true", help="no progress, no summary")
+    shown.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress, no summary (errors still shown)"
+    )
+    shown.add_argument(
+        "--verbose", "-v", action="store_true", help="one line per subtask, however many"
+    )
     shown.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout at the end"
     )
 
 
-def check_run_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Exit with one line if an option is out of range."""
+def check_run_options(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, distribution: str = "golem-task-api"
+) -> None:
+    """Exit with one line if an option is out of range or needs a missing extra."""
     if args.subtasks < 1:
         parser.error(f"--subtasks must be at least 1, got {args.subtasks}")
     if args.providers < 1:
@@ -102,10 +118,12 @@ def check_run_options(parser: argparse.ArgumentParser, args: argparse.Namespace)
         parser.error(f"--max-retries must not be negative, got {args.max_retries}")
     if not args.subtask_timeout > 0:
         parser.error(f"--subtask-timeout must be positive, got {args.subtask_timeout}")
-    if args.out.exists() and not args.out.is_dir():
-        parser.error(f"--out {args.out} exists and is not a directory")
     if args.work_root is not None and args.work_root.exists() and not args.work_root.is_dir():
         parser.error(f"--work-root {args.work_root} exists and is not a directory")
+    if args.tls and importlib.util.find_spec("cryptography") is None:
+        parser.error(
+            f"TLS needs the 'node' extra (pip install '{distribution}[node]'); or run with --no-tls"
+        )
 
 
 def check_inputs(parser: argparse.ArgumentParser, inputs: list[Path]) -> None:
@@ -121,55 +139,36 @@ def check_inputs(parser: argparse.ArgumentParser, inputs: list[Path]) -> None:
 
 
 def config_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The `NetworkConfig` fields the common options fill in."""
+    """The `NetworkConfig` fields the common options fill in (with `session.config_kwargs`)."""
     return {
         "subtasks": args.subtasks,
         "providers": args.providers,
-        "out_dir": args.out,
+        "out_dir": args.out.resolve(),
         "tls": args.tls,
-        "work_root": args.work_root.resolve() if args.work_root else None,
         "keep_work": args.keep_work,
         "max_retries": args.max_retries,
         "subtask_timeout": args.subtask_timeout,
     }
 
 
-def _observer(config: NetworkConfig, args: argparse.Namespace) -> Observer:
-    if args.quiet:
-        return NullObserver()
-    from golem_task_api.network.progress import RichProgress  # needs `rich`
-
-    return RichProgress(config.work_unit, config.work_label, summary=not args.json)
+#: The options a resumed run takes from the saved settings, not the command line.
+SAVED_OPTIONS = ("subtasks", "providers", "out", "tls", "max_retries", "subtask_timeout")
 
 
-async def _main(network: LocalNetwork) -> None:
-    # SIGTERM ends the run like Ctrl-C: cancel, clean up, report.
-    task = asyncio.current_task()
-    assert task is not None
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, task.cancel)
-    try:
-        await network.run()
-    finally:
-        loop.remove_signal_handler(signal.SIGTERM)
+def saved_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The common options, JSON-ready, for `run.json`."""
+    return {
+        "subtasks": args.subtasks,
+        "providers": args.providers,
+        "out": str(args.out.resolve()),
+        "tls": args.tls,
+        "max_retries": args.max_retries,
+        "subtask_timeout": args.subtask_timeout,
+    }
 
 
-def execute(config: NetworkConfig, args: argparse.Namespace) -> int:
-    """Run the task; print the summary or JSON; return the exit status."""
-    logs.configure()
-    network = LocalNetwork(config, _observer(config, args))
-    try:
-        asyncio.run(_main(network))
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        network.report.status = TaskStatus.INTERRUPTED
-        network.report.error = network.report.error or "interrupted"
-    report = network.report
-    if args.json:
-        print(json.dumps(report.to_json()))
-    elif report.error and args.quiet:
-        print(f"error: {report.error}", file=sys.stderr)
-    if report.ok:
-        return EXIT_OK
-    if report.status is TaskStatus.INTERRUPTED:
-        return EXIT_INTERRUPTED
-    return EXIT_FAILED
+def restore_options(args: argparse.Namespace, saved: dict[str, Any]) -> None:
+    """Put a saved run's options back on `args` (before the checks run)."""
+    for name in SAVED_OPTIONS:
+        if name in saved:
+            setattr(args, name, Path(saved[name]) if name == "out" else saved[name])
