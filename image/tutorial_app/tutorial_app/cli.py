@@ -22,7 +22,7 @@ from typing import Any
 from golem_task_api import logs
 from golem_task_api.network import runner
 from golem_task_api.network.node import NetworkConfig, ServiceFactory
-from golem_task_api.services import ProcessTaskApiService, TaskApiService
+from golem_task_api.services import TaskApiService
 
 from tutorial_app import pow, store, version, zips
 from tutorial_app.state import PartStatus, TaskState
@@ -40,12 +40,9 @@ def result_hashes(result_zip: Path) -> float:
 
 
 def process_services() -> ServiceFactory:
-    command = [sys.executable, "-m", "tutorial_app.entrypoint"]
+    from golem_task_api.services.forked import ForkingServices
 
-    def make(work_dir: Path) -> TaskApiService:
-        return ProcessTaskApiService(work_dir, command)
-
-    return make
+    return ForkingServices([sys.executable, "-m", "tutorial_app.entrypoint"])
 
 
 def docker_services() -> ServiceFactory:

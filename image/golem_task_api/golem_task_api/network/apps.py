@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from golem_task_api.client import ProviderAppClient, RequestorAppClient
 from golem_task_api.ports import free_port
 from golem_task_api.services import TaskApiService
+
+if TYPE_CHECKING:
+    from golem_task_api.certs import TlsMaterial
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +43,25 @@ def describe(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def write_tls(work_dir: Path) -> None:
-    """Throwaway certificates for one app's work dir (both sides read them there)."""
-    # Imported here: `cryptography` is only needed when TLS is on.
-    from golem_task_api.certs import write_tls_files
+_tls_material: TlsMaterial | None = None
+_tls_lock = threading.Lock()
 
-    write_tls_files(work_dir)
+
+def write_tls(work_dir: Path) -> None:
+    """The node's throwaway certificates into one app's work dir (both sides read them).
+
+    The material is made once per node process (keys take milliseconds, and a
+    local run starts an app per subtask) and written into every work dir.
+    """
+    global _tls_material
+    # Imported here: `cryptography` is only needed when TLS is on.
+    from golem_task_api.certs import TlsMaterial
+
+    with _tls_lock:
+        if _tls_material is None:
+            _tls_material = TlsMaterial.generate()
+        material = _tls_material
+    material.write(work_dir)
 
 
 async def start_requestor(service: TaskApiService) -> RequestorAppClient:
@@ -69,7 +86,9 @@ async def compute_once(
         except (TimeoutError, OSError) as exc:
             raise AppStartError(f"the provider app did not start: {describe(exc)}") from exc
         try:
-            return await client.compute(task_id, subtask_id, params)
+            output = await client.compute(task_id, subtask_id, params)
+            await client.close()  # the provider may stop as soon as we have the reply
+            return output
         except grpc.aio.AioRpcError as exc:
             with contextlib.suppress(TimeoutError):
                 await service.wait_until_shutdown_complete(timeout=0.5)
