@@ -24,7 +24,7 @@ from typing import Any
 
 from golem_task_api.network.node import LocalNetwork, NetworkConfig
 from golem_task_api.network.report import NullObserver, Report, Stats
-from tutorial_app import cli
+from golem_task_api.services.forked import ForkingServices
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import requestor_load
@@ -76,18 +76,21 @@ async def local_run(subtasks: int, providers: int, tls: bool) -> dict[str, float
     with tempfile.TemporaryDirectory(prefix="local-run-") as tmp:
         source = Path(tmp) / "input.txt"
         source.write_text(INPUT_TEXT, encoding="utf-8")
+        services = ForkingServices([sys.executable, "-m", "tutorial_app.entrypoint"])
         config = NetworkConfig(
             inputs=[source],
             task_params={"difficulty": 0, "resources": [source.name], "subtasks_count": subtasks},
             subtasks=subtasks,
             providers=providers,
-            make_service=cli.process_services(),
+            make_service=services,
             out_dir=Path(tmp) / "out",
-            tls=tls,
-            work_root=Path(tmp) / "work",
+            tls=tls,  # work dirs in a temporary root, each removed after use: the CLI default
         )
         observer = CpuObserver()
-        report = await LocalNetwork(config, observer).run()
+        try:
+            report = await LocalNetwork(config, observer).run()
+        finally:
+            await services.aclose()
     if not report.ok:
         raise RuntimeError(f"the run failed: {report.error}")
     wall = report.stats.elapsed()

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import socket
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +42,8 @@ class ForkServerClient:
         self._ids = 0
         self._started: dict[int, asyncio.Future[ForkedChild]] = {}
         self._children: dict[int, ForkedChild] = {}
-        self._process: asyncio.subprocess.Process | None = None
+        # subprocess, not asyncio's: the fork server may outlive the loop that started it.
+        self._process: subprocess.Popen[bytes] | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
 
@@ -49,17 +51,19 @@ class ForkServerClient:
         """Start the fork server; `RuntimeError` if it cannot serve this app."""
         ours, theirs = socket.socketpair()
         with theirs:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "golem_task_api.services.forkserver",
-                "--control-fd",
-                str(theirs.fileno()),
-                "--warm",
-                str(self.warm),
-                self.module,
+            self._process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "golem_task_api.services.forkserver",
+                    "--control-fd",
+                    str(theirs.fileno()),
+                    "--warm",
+                    str(self.warm),
+                    self.module,
+                ],
                 pass_fds=(theirs.fileno(),),
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         reader, self._writer = await asyncio.open_unix_connection(sock=ours)
@@ -129,8 +133,8 @@ class ForkServerClient:
         """Close, and wait until the fork server has exited."""
         self.close()
         if self._process is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._process.wait(), HELLO_TIMEOUT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                await asyncio.to_thread(self._process.wait, HELLO_TIMEOUT)
 
     def close(self) -> None:
         """Closing the socket makes the fork server kill its children and exit."""

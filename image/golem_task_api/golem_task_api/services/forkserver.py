@@ -267,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     control.setblocking(True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the node stops us by closing the socket
     try:
+        # What every asyncio app loads on first use (`to_thread`), once, here.
+        importlib.import_module("concurrent.futures.thread")
         importlib.import_module(args.module)
     except BaseException as exc:
         hello = {"hello": os.getpid(), "error": f"cannot import {args.module}: {exc!r}"}
