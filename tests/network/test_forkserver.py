@@ -53,6 +53,7 @@ async def probe(services: ForkingServices, work_dir: Path, tls: bool = True) -> 
         apps.write_tls(work_dir)
     service = services(work_dir)
     output = await apps.compute_once(service, "task", f"s-{work_dir.name}", {})
+    await apps.reap_providers()
     assert not service.running()
     return dict(json.loads((work_dir / output).read_text()))
 
