@@ -20,8 +20,9 @@ import pytest
 from golem_task_api.client import ProviderAppClient
 from golem_task_api.dirutils import ProviderTaskDir
 from golem_task_api.network import apps
+from golem_task_api.network.node import NetworkConfig, run_task
 from golem_task_api.ports import free_port
-from golem_task_api.services import ProcessTaskApiService
+from golem_task_api.services import ProcessTaskApiService, TaskApiService
 from golem_task_api.services.forked import ForkedTaskApiService, ForkingServices, forkable_module
 from network_helpers import alive
 
@@ -166,3 +167,39 @@ async def test_a_signal_reaches_a_forked_app_through_the_fork_server(
     os.kill(service.pid, signal.SIGTERM)  # as a user's `kill` would: it stops gracefully
     await service.wait_until_shutdown_complete(timeout=30)
     assert not service.running()
+
+
+async def test_a_local_run_forks_a_fresh_provider_per_subtask_and_leaves_none(
+    tmp_path: Path, input_file: Path
+) -> None:
+    forking = ForkingServices([sys.executable, "-m", "tutorial_app.entrypoint"])
+    made: list[TaskApiService] = []
+
+    def make(work_dir: Path) -> TaskApiService:
+        made.append(forking(work_dir))
+        return made[-1]
+
+    config = NetworkConfig(
+        inputs=[input_file],
+        task_params={"difficulty": 1, "resources": [input_file.name], "subtasks_count": 6},
+        subtasks=6,
+        providers=2,
+        make_service=make,
+        work_root=tmp_path / "work",
+    )
+    try:
+        report = await run_task(config)
+        fork_server = forking.fork_server_pid
+    finally:
+        await forking.aclose()
+    assert report.ok, report.error
+    assert all(isinstance(service, ForkedTaskApiService) for service in made)
+    pids = [service.pid for service in made]
+    assert len(made) == 7 and len(set(pids)) == 7  # the requestor and six providers
+    assert fork_server not in pids and os.getpid() not in pids
+    assert len({service.work_dir for service in made}) == 7
+    for service in made[1:]:
+        assert service.work_dir.parent == tmp_path / "work" / "providers"
+        assert len(list(service.work_dir.glob("*.zip"))) == 1  # its own result
+    assert not any(service.running() for service in made)
+    assert not any(alive(pid) for pid in pids if pid is not None)
