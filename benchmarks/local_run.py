@@ -9,6 +9,9 @@ run, from task creation to the end), next to the requestor's own pair rate
 measured in the same run: the ceiling a local run can approach.
 
     .venv/bin/python benchmarks/local_run.py [--subtasks 100] [--json]
+
+It uses whatever `tutorial_app` and `golem_task_api` import, so the same
+script measures an older checkout with PYTHONPATH pointing at its packages.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 
 from golem_task_api.network.node import LocalNetwork, NetworkConfig
 from golem_task_api.network.report import NullObserver, Report, Stats
-from golem_task_api.services.forked import ForkingServices
+from tutorial_app import cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import requestor_load
@@ -76,7 +79,7 @@ async def local_run(subtasks: int, providers: int, tls: bool) -> dict[str, float
     with tempfile.TemporaryDirectory(prefix="local-run-") as tmp:
         source = Path(tmp) / "input.txt"
         source.write_text(INPUT_TEXT, encoding="utf-8")
-        services = ForkingServices([sys.executable, "-m", "tutorial_app.entrypoint"])
+        services = cli.process_services()  # what `tutorial-app run` uses
         config = NetworkConfig(
             inputs=[source],
             task_params={"difficulty": 0, "resources": [source.name], "subtasks_count": subtasks},
@@ -90,7 +93,9 @@ async def local_run(subtasks: int, providers: int, tls: bool) -> dict[str, float
         try:
             report = await LocalNetwork(config, observer).run()
         finally:
-            await services.aclose()
+            aclose = getattr(services, "aclose", None)  # a fork server to stop, if any
+            if aclose is not None:
+                await aclose()
     if not report.ok:
         raise RuntimeError(f"the run failed: {report.error}")
     wall = report.stats.elapsed()
