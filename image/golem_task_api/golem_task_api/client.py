@@ -99,34 +99,25 @@ class _AppClient:
         """Start the app in `service` on `port` and wait until it is ready."""
         host, real_port = await service.start([cls.ROLE, str(port)], port)
         try:
-            # A signal that it is SERVING, if the service has one, spares the polling.
-            ready = await service.wait_ready(health_timeout)
-            return await cls.connect(
-                service, host, real_port, health_timeout=health_timeout, check_health=not ready
-            )
+            # A signal that it is SERVING, if the service has one, spares the polling:
+            # the health check below then normally answers at its first attempt.
+            await service.wait_ready(health_timeout)
+            return await cls.connect(service, host, real_port, health_timeout=health_timeout)
         except BaseException:  # e.g. unreadable TLS files: the app must not outlive us
             await service.stop()
             raise
 
     @classmethod
     async def connect(
-        cls,
-        service: TaskApiService,
-        host: str,
-        port: int,
-        *,
-        health_timeout: float = 15.0,
-        check_health: bool = True,
+        cls, service: TaskApiService, host: str, port: int, *, health_timeout: float = 15.0
     ) -> Self:
         """Another client on its own channel to an app already running in `service`.
 
         A node may hold several connections; `close` it, `shutdown` stays with the first.
-        `check_health=False` when the app already said it is SERVING.
         """
         channel = open_channel(service.work_dir, host, port)
         try:
-            if check_health:
-                await wait_for_serving(channel, service, health_timeout)
+            await wait_for_serving(channel, service, health_timeout)
         except BaseException:
             await channel.close(None)
             raise
