@@ -1,13 +1,16 @@
-"""Throwaway certificates for a work dir (node side; needs `cryptography`).
+"""Throwaway certificates for work dirs (node side; needs `cryptography`).
 
 Each certificate is self-signed and acts as its own trust anchor: the
 server trusts exactly `task_api_client_cert.pem` and the client trusts
 exactly `task_api_server_cert.pem`, as the contract describes.
 """
 
+from __future__ import annotations
+
 import datetime
 import ipaddress
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -64,12 +67,34 @@ def _write(path: Path, data: bytes, private: bool) -> None:
         file.write(data)
 
 
+@dataclass(frozen=True)
+class TlsMaterial:
+    """One server identity and one client identity (P-256), as PEM.
+
+    Generated once and written into many work dirs: a node has one identity,
+    and making keys per app is most of what TLS costs a local run per subtask.
+    """
+
+    server_cert: bytes
+    server_key: bytes
+    client_cert: bytes
+    client_key: bytes
+
+    @classmethod
+    def generate(cls) -> TlsMaterial:
+        server_cert, server_key = _self_signed("localhost", server=True)
+        client_cert, client_key = _self_signed("golem-task-api-client", server=False)
+        return cls(server_cert, server_key, client_cert, client_key)
+
+    def write(self, work_dir: Path) -> None:
+        """All four TLS files into `work_dir`; keys are readable by the owner only."""
+        work_dir.mkdir(parents=True, exist_ok=True)
+        _write(work_dir / tls.SERVER_CERT, self.server_cert, private=False)
+        _write(work_dir / tls.SERVER_KEY, self.server_key, private=True)
+        _write(work_dir / tls.CLIENT_CERT, self.client_cert, private=False)
+        _write(work_dir / tls.CLIENT_KEY, self.client_key, private=True)
+
+
 def write_tls_files(work_dir: Path) -> None:
-    """Write all four TLS files into `work_dir`; keys are readable by the owner only."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    server_cert, server_key = _self_signed("localhost", server=True)
-    client_cert, client_key = _self_signed("golem-task-api-client", server=False)
-    _write(work_dir / tls.SERVER_CERT, server_cert, private=False)
-    _write(work_dir / tls.SERVER_KEY, server_key, private=True)
-    _write(work_dir / tls.CLIENT_CERT, client_cert, private=False)
-    _write(work_dir / tls.CLIENT_KEY, client_key, private=True)
+    """Fresh throwaway certificates for one work dir (an identity of its own)."""
+    TlsMaterial.generate().write(work_dir)

@@ -17,7 +17,7 @@ from typing import Any
 
 from golem_task_api.network import runner, session
 from golem_task_api.network.node import NetworkConfig, ServiceFactory
-from golem_task_api.services import ProcessTaskApiService
+from golem_task_api.services.forked import ForkingServices
 
 _PYTHON_NAMES = ("python", "python3", f"python3.{sys.version_info.minor}")
 
@@ -31,10 +31,8 @@ def app_command(text: str) -> list[str]:
 
 
 def process_services(command: list[str]) -> ServiceFactory:
-    def make(work_dir: Path) -> ProcessTaskApiService:
-        return ProcessTaskApiService(work_dir, command)
-
-    return make
+    """Each app a fresh process, forked from a pre-imported parent when it can be."""
+    return ForkingServices(command)
 
 
 def build_parser() -> runner.OneLineParser:

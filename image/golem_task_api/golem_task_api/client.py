@@ -118,6 +118,9 @@ class _AppClient:
         port = cls.DEFAULT_PORT if port is None else port
         host, real_port = await service.start([cls.ROLE, str(port)], port)
         try:
+            # A signal that it is SERVING, if the service has one, spares the polling:
+            # the health check below then normally answers at its first attempt.
+            await service.wait_ready(health_timeout)
             return await cls.connect(service, host, real_port, health_timeout=health_timeout)
         except BaseException:  # e.g. unreadable TLS files: the app must not outlive us
             await service.stop()

@@ -22,7 +22,7 @@ from typing import Any
 from golem_task_api import logs
 from golem_task_api.network import runner, session
 from golem_task_api.network.node import NetworkConfig, ServiceFactory
-from golem_task_api.services import ProcessTaskApiService, TaskApiService
+from golem_task_api.services import TaskApiService
 
 from tutorial_app import params, pow, version, zips
 
@@ -62,12 +62,10 @@ def describer(text: str, difficulty: int) -> Callable[[Path, list[Path]], dict[s
 
 
 def process_services() -> ServiceFactory:
-    command = [sys.executable, "-m", "tutorial_app.entrypoint"]
+    """Each app a fresh process, forked from a pre-imported parent (see `forked`)."""
+    from golem_task_api.services.forked import ForkingServices
 
-    def make(work_dir: Path) -> TaskApiService:
-        return ProcessTaskApiService(work_dir, command)
-
-    return make
+    return ForkingServices([sys.executable, "-m", "tutorial_app.entrypoint"])
 
 
 def docker_services() -> ServiceFactory:

@@ -25,6 +25,13 @@ class TaskApiService(abc.ABC):
     @abc.abstractmethod
     def running(self) -> bool: ...
 
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """True once the app said it is SERVING; False if this service cannot tell.
+
+        A client that gets False polls the health service, as the contract says.
+        """
+        return False
+
     @abc.abstractmethod
     async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
         """Wait for the app to exit on its own; `TimeoutError` if it does not."""
