@@ -7,7 +7,7 @@ import os
 import signal
 from pathlib import Path
 
-from golem_task_api.network import results
+from golem_task_api.network import results, workroot
 from network_helpers import interruptible_run, processes_mentioning, tutorial_app, wait_for
 from tutorial_app import store
 from tutorial_app.state import SubtaskStatus
@@ -53,7 +53,7 @@ def test_sigint_then_resume_verifies_every_part_exactly_once(
     assert len({line["subtask_id"] for line in lines}) == PARTS
     for name, content in before.items():  # what was there stays, unchanged
         assert (out / name).read_bytes() == content
-    (task_dir,) = (root / "requestor").iterdir()
+    (task_dir,) = workroot.task_dirs(root)
     task, _ = store.read_task(task_dir, cut_torn_tail=False)
     assert task is not None and task.is_finished()
     for index in range(PARTS):
