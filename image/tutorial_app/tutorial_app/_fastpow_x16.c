@@ -6,9 +6,9 @@
  * CPU and OS support AVX-512F.
  *
  * Work that does not depend on the nonce is done once per run (see
- * fastpow_run): the rounds before the first changing word, every schedule
- * word that depends only on fixed words, the fixed terms of the others, and
- * the whole schedule of a trailing padding block.
+ * fastpow_run): the rounds before the first changing word (in steps of 8)
+ * and the whole schedule of a trailing padding block; a step's lanes are
+ * made from the run's digits with a few vector instructions.
  */
 #include "_fastpow.h"
 
@@ -61,9 +61,7 @@ static void fixed_schedule(const uint8_t *block, uint32_t wk[64]) {
 #define TENS ((9 + LANES - 1) / 10 + 1) /* tens a step spans */
 
 typedef struct {
-    __m512i wk[64];              /* W[t] + K[t] broadcast, for the fixed words */
-    uint32_t part[64];           /* for a varying W[t], t >= 16: the sum of its fixed terms */
-    uint8_t varies[64];          /* W[t] differs between nonces of the run */
+    __m512i fixed[16];           /* the block's words, the same in every lane */
     uint32_t start[8];           /* the state after the rounds before `skip` */
     int skip;                    /* rounds done once per run: a multiple of 8 */
     uint32_t trailer[64];        /* W + K of the trailing block, when there is one */
@@ -74,25 +72,11 @@ typedef struct {
 } plan_t;
 
 X16 static void plan_run(plan_t *p, const fastpow_run *r) {
-    uint32_t wc[64];
+    uint32_t wc[16];
     for (int t = 0; t < 16; t++) {
         wc[t] = fastpow_load_be32(r->vary + 4 * t);
-        p->varies[t] = t >= r->wlo && t <= r->whi;
+        p->fixed[t] = SET1(wc[t]);
     }
-    for (int t = 16; t < 64; t++) {
-        int v2 = p->varies[t - 2], v7 = p->varies[t - 7];
-        int v15 = p->varies[t - 15], v16 = p->varies[t - 16];
-        p->varies[t] = v2 || v7 || v15 || v16;
-        uint32_t part = 0;
-        if (!v2) part += s1(wc[t - 2]);
-        if (!v7) part += wc[t - 7];
-        if (!v15) part += s0(wc[t - 15]);
-        if (!v16) part += wc[t - 16];
-        p->part[t] = part;
-        wc[t] = part; /* complete when nothing varies */
-    }
-    for (int t = 0; t < 64; t++)
-        if (!p->varies[t]) p->wk[t] = SET1(wc[t] + fastpow_K256[t]);
     /* The unrolled rounds below keep a..h in fixed registers per 8 rounds. */
     p->skip = r->wlo & ~7;
     memcpy(p->start, r->base, sizeof p->start);
@@ -130,43 +114,24 @@ X16 static void plan_run(plan_t *p, const fastpow_run *r) {
 /* The first digest word of LANES nonces, lane i of group g = nonce n + 16 g + i. */
 static inline __attribute__((always_inline, target("avx512f"))) void hash_lanes(
     const plan_t *p, const fastpow_run *r, const __m512i lanes[2][GROUPS], __m512i out[GROUPS]) {
-    /* Only the entries of varying words are written and read, which the
-     * compiler cannot see through the run-time flags. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+    /* The schedule is computed in full for every lane, without branches on
+     * which words vary: that measured faster than skipping the fixed terms
+     * behind a branch each (the branches break up the straight-line code). */
     __m512i w[64][GROUPS];
-    __m512i wk[64][GROUPS];
     __m512i v[8][GROUPS];
-    _Pragma("GCC unroll 16") for (int t = 0; t < 16; t++) {
-        for (int g = 0; g < GROUPS; g++) {
-            if (p->varies[t]) {
-                w[t][g] = lanes[t - r->wlo][g];
-                wk[t][g] = ADD(w[t][g], SET1(fastpow_K256[t]));
-            } else {
-                wk[t][g] = p->wk[t];
-            }
-        }
-    }
+    _Pragma("GCC unroll 16") for (int t = 0; t < 16; t++)
+        for (int g = 0; g < GROUPS; g++) w[t][g] = p->fixed[t];
+    for (int j = 0; j <= r->whi - r->wlo; j++)
+        for (int g = 0; g < GROUPS; g++) w[r->wlo + j][g] = lanes[j][g];
     for (int i = 0; i < 8; i++)
         for (int g = 0; g < GROUPS; g++) v[i][g] = SET1(p->start[i]);
     _Pragma("GCC unroll 64") for (int t = 0; t < 64; t++) {
-        if (t >= 16) {
-            if (p->varies[t]) {
-                for (int g = 0; g < GROUPS; g++) {
-                    __m512i acc = SET1(p->part[t]);
-                    if (p->varies[t - 2]) acc = ADD(acc, SMALL_S1(w[t - 2][g]));
-                    if (p->varies[t - 7]) acc = ADD(acc, w[t - 7][g]);
-                    if (p->varies[t - 15]) acc = ADD(acc, SMALL_S0(w[t - 15][g]));
-                    if (p->varies[t - 16]) acc = ADD(acc, w[t - 16][g]);
-                    w[t][g] = acc;
-                    wk[t][g] = ADD(acc, SET1(fastpow_K256[t]));
-                }
-            } else {
-                for (int g = 0; g < GROUPS; g++) wk[t][g] = p->wk[t];
-            }
-        }
+        if (t >= 16)
+            for (int g = 0; g < GROUPS; g++)
+                w[t][g] = ADD(ADD(SMALL_S1(w[t - 2][g]), w[t - 7][g]),
+                              ADD(SMALL_S0(w[t - 15][g]), w[t - 16][g]));
         if (t < p->skip) continue;
-        ROUND(v, t, wk[t][g]);
+        ROUND(v, t, ADD(w[t][g], SET1(fastpow_K256[t])));
     }
     if (!r->trailer) {
         for (int g = 0; g < GROUPS; g++) out[g] = ADD(v[0][g], SET1(r->base[0]));
@@ -179,7 +144,6 @@ static inline __attribute__((always_inline, target("avx512f"))) void hash_lanes(
     _Pragma("GCC unroll 64") for (int t = 0; t < 64; t++) ROUND(v, t, SET1(p->trailer[t]));
     for (int g = 0; g < GROUPS; g++) out[g] = ADD(v[0][g], s0v[g]);
 }
-#pragma GCC diagnostic pop
 
 X16 int fastpow_x16_scan_run(fastpow_run *r, uint64_t n, const uint32_t mask0,
                              fastpow_check_fn check, const void *searcher, uint64_t *found) {
