@@ -13,8 +13,14 @@
  *    most nonces cost one compression;
  *  - digits are incremented in place as ASCII, so no formatting per nonce;
  *  - the digest is compared with the target as 32-bit words, no hex;
- *  - with the x86 SHA extensions (detected with cpuid at run time) two nonces
- *    are hashed side by side, so the two dependency chains overlap.
+ *  - a "run" of nonces changes only the digits in the last two words of the
+ *    block holding the last digit, so most of the block is fixed per run;
+ *  - three paths, chosen at import from cpuid (or forced by `backend`):
+ *    16 nonces per step in AVX-512 registers (_fastpow_x16.c), two nonces
+ *    side by side on the x86 SHA extensions (two overlapping dependency
+ *    chains), or portable C. The SHA-NI and AVX-512 code carries
+ *    function-level target attributes, so one build runs on any x86-64;
+ *  - runs end at 2**64 - 1 without wrapping (nonces are uint64).
  *
  * SHA-256 follows FIPS 180-4; the SHA-NI path uses the Intel intrinsics.
  * Searches release the GIL; a Searcher is immutable after creation, so
