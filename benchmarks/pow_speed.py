@@ -6,7 +6,7 @@ Measures, side by side in one run:
   on one core; also over a cache-resident 1 MiB (the single-stream rate the
   search is compared with: one dependent chain of compressions);
 - reference: the pure-Python loop of `tutorial_app.pow.search`;
-- each native path this CPU can run (portable C, SHA-NI, AVX-512), forced,
+- each native path this CPU can run (portable C, SHA-NI, AVX2, AVX-512), forced,
   on one core, in hashes (nonces) per second;
 - fast, one core and all cores: `tutorial_app.search` as providers run it
   (the path chosen at run time);
@@ -98,6 +98,8 @@ def native_paths() -> list[search.Backend]:
     paths: list[search.Backend] = ["portable"]
     if search.sha_ni_available():
         paths.append("sha_ni")
+    if search.avx2_available():
+        paths.append("avx2")
     if search.avx512_available():
         paths.append("avx512")
     return paths

@@ -23,11 +23,13 @@ BACKENDS = (
     [_fastpow.BACKEND_PORTABLE]
     + ([_fastpow.BACKEND_SHA_NI] if _fastpow.has_sha_ni() else [])
     + ([_fastpow.BACKEND_AVX512] if _fastpow.has_avx512() else [])
+    + ([_fastpow.BACKEND_AVX2] if _fastpow.has_avx2() else [])
 )
 BACKEND_NAMES = {
     _fastpow.BACKEND_PORTABLE: "portable",
     _fastpow.BACKEND_SHA_NI: "sha_ni",
     _fastpow.BACKEND_AVX512: "avx512",
+    _fastpow.BACKEND_AVX2: "avx2",
 }
 #: Nonces where the digit count changes, up to the largest uint64.
 EDGES = [10**k for k in range(1, 20)]
@@ -163,6 +165,7 @@ def test_bad_arguments_are_rejected() -> None:
         _fastpow.Searcher(b"x", -1)
     with pytest.raises(ValueError):
         _fastpow.Searcher(b"x", 1, 9)
+    assert _fastpow.Searcher(b"x", 1).backend in BACKENDS
     with pytest.raises(TypeError):
         _fastpow.Searcher("not bytes", 1)  # type: ignore[arg-type]
     with pytest.raises(ValueError):

@@ -8,9 +8,10 @@ reference before it is returned.
 The native extension `tutorial_app._fastpow` hashes the input's full blocks
 once and then one (sometimes two) SHA-256 compressions per nonce. The path
 is chosen at run time from what the CPU offers: 16 nonces per step in
-AVX-512 registers, else two interleaved SHA-NI chains, else portable C
-(`search_path()` names it). It releases the GIL, so the nonce space is
-split between threads, one per usable core (`tutorial_app.scan`).
+AVX-512 registers, else two interleaved SHA-NI chains, else 8 nonces per
+step in AVX2 registers, else portable C (`search_path()` names it). It
+releases the GIL, so the nonce space is split between threads, one per
+usable core (`tutorial_app.scan`).
 The search runs in chunks of about `scan.CHUNK_SECONDS`, so a stop request
 is honoured quickly.
 
@@ -33,6 +34,7 @@ from tutorial_app import cpus, pow, scan
 __all__ = [
     "Backend",
     "available_cpus",
+    "avx2_available",
     "avx512_available",
     "check_nonce",
     "digest",
@@ -45,7 +47,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-Backend = Literal["auto", "avx512", "sha_ni", "portable", "python"]
+Backend = Literal["auto", "avx512", "sha_ni", "avx2", "portable", "python"]
 
 #: Set to a non-empty value other than "0" to disable the native search (read at import).
 NO_NATIVE_ENV = "TUTORIAL_APP_NO_NATIVE"
@@ -82,15 +84,27 @@ def avx512_available() -> bool:
     return _native is not None and bool(_native.has_avx512())
 
 
+def avx2_available() -> bool:
+    """True when the native search can run its 8-lane AVX2 path."""
+    return _native is not None and bool(_native.has_avx2())
+
+
 def search_path(backend: Backend = "auto") -> str:
     """What `find_proof(backend=...)` runs, in words (for logs and benchmarks)."""
     if backend == "python" or _native is None:
         return "pure-Python reference"
     if backend == "auto":
-        backend = "avx512" if avx512_available() else "sha_ni" if sha_ni_available() else "portable"
+        codes: dict[int, Backend] = {
+            _native.BACKEND_AVX512: "avx512",
+            _native.BACKEND_SHA_NI: "sha_ni",
+            _native.BACKEND_AVX2: "avx2",
+            _native.BACKEND_PORTABLE: "portable",
+        }
+        backend = codes[_native.Searcher(b"", 0).backend]
     return {
         "avx512": "native, AVX-512, 16 nonces per step",
         "sha_ni": "native, SHA-NI, 2 nonces in flight",
+        "avx2": "native, AVX2, 8 nonces per step",
         "portable": "native, portable C, 1 nonce at a time",
     }[backend]
 
@@ -210,6 +224,7 @@ def _search(
         "portable": _native.BACKEND_PORTABLE,
         "sha_ni": _native.BACKEND_SHA_NI,
         "avx512": _native.BACKEND_AVX512,
+        "avx2": _native.BACKEND_AVX2,
     }
     if backend not in codes:
         raise ValueError(f"unknown backend {backend!r}")
