@@ -18,15 +18,25 @@ if not search.native_available():
 from tutorial_app import _fastpow
 from tutorial_helpers import load_pow_vectors
 
-BACKENDS = [_fastpow.BACKEND_PORTABLE] + (
-    [_fastpow.BACKEND_SHA_NI] if _fastpow.has_sha_ni() else []
+#: Every lane implementation this CPU can run, each forced in turn.
+BACKENDS = (
+    [_fastpow.BACKEND_PORTABLE]
+    + ([_fastpow.BACKEND_SHA_NI] if _fastpow.has_sha_ni() else [])
+    + ([_fastpow.BACKEND_AVX512] if _fastpow.has_avx512() else [])
+    + ([_fastpow.BACKEND_AVX2] if _fastpow.has_avx2() else [])
 )
+BACKEND_NAMES = {
+    _fastpow.BACKEND_PORTABLE: "portable",
+    _fastpow.BACKEND_SHA_NI: "sha_ni",
+    _fastpow.BACKEND_AVX512: "avx512",
+    _fastpow.BACKEND_AVX2: "avx2",
+}
 #: Nonces where the digit count changes, up to the largest uint64.
 EDGES = [10**k for k in range(1, 20)]
 
 
 def backend_id(backend: int) -> str:
-    return "sha_ni" if backend == _fastpow.BACKEND_SHA_NI else "portable"
+    return BACKEND_NAMES[backend]
 
 
 backend_param = pytest.mark.parametrize("backend", BACKENDS, ids=backend_id)
@@ -155,7 +165,50 @@ def test_bad_arguments_are_rejected() -> None:
         _fastpow.Searcher(b"x", -1)
     with pytest.raises(ValueError):
         _fastpow.Searcher(b"x", 1, 9)
+    assert _fastpow.Searcher(b"x", 1).backend in BACKENDS
     with pytest.raises(TypeError):
         _fastpow.Searcher("not bytes", 1)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         _fastpow.Searcher(b"x", 1).digest(2**64)
+
+
+@backend_param
+@pytest.mark.parametrize("length", range(0, 64))
+def test_every_start_and_count_in_a_window_for_every_tail_length(backend: int, length: int) -> None:
+    """Every lane position and every partial step: the smallest valid nonce at or
+    after each start, with ranges that end anywhere, against the reference."""
+    text = "w" * length
+    difficulty = 3
+    base = 10**7 - 50  # crosses a change of digit count, and so a change of run
+    valid = [pow.is_valid(text, difficulty, n) for n in range(base, base + 150)]
+    searcher = _fastpow.Searcher(text.encode(), difficulty, backend)
+    for offset in range(0, 100, 7):
+        for count in (1, 5, 16, 17, 33, 50):
+            window = valid[offset : offset + count]
+            expected = base + offset + window.index(True) if True in window else None
+            assert searcher.scan(base + offset, count) == expected, (length, offset, count)
+
+
+@backend_param
+@settings(max_examples=60, deadline=None)
+@given(
+    text=texts_up_to(130),
+    back=st.one_of(st.integers(0, 3000), st.integers(0, 10**6)),
+    difficulty=st.integers(0, 8),
+)
+def test_scan_at_the_top_of_the_range(backend: int, text: str, back: int, difficulty: int) -> None:
+    """Up to 2**64 - 1 (20 digits, which straddle two blocks for long tails)."""
+    start = pow.MAX_NONCE - back
+    searcher = _fastpow.Searcher(text.encode("utf-8"), difficulty, backend)
+    count = min(back + 1, 4000)
+    assert searcher.scan(start, count) == reference_smallest(text, difficulty, start, count)
+
+
+@backend_param
+@pytest.mark.parametrize("length", range(40, 64))
+def test_impossible_scan_of_the_last_nonces_ends(backend: int, length: int) -> None:
+    """At difficulty 256 the scan must run to 2**64 - 1 and stop there."""
+    searcher = _fastpow.Searcher(b"t" * length, 256, backend)
+    assert searcher.scan(pow.MAX_NONCE - 20_000, 20_001) is None
+    easy = _fastpow.Searcher(b"t" * length, 0, backend)
+    assert easy.scan(pow.MAX_NONCE, 1) == pow.MAX_NONCE

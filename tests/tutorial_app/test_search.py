@@ -10,18 +10,21 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tutorial_app import cpus, pow, search
+from tutorial_app import cpus, pow, scan, search
 from tutorial_helpers import load_pow_vectors
 
 needs_native = pytest.mark.skipif(not search.native_available(), reason="no native search")
+#: Every native path this CPU can run, each forced in turn, and "auto".
 NATIVE_BACKENDS: list[search.Backend] = (
-    ["auto", "portable"] + (["sha_ni"] if search.sha_ni_available() else [])
+    ["auto", "portable"]
+    + (["sha_ni"] if search.sha_ni_available() else [])
+    + (["avx512"] if search.avx512_available() else [])
+    + (["avx2"] if search.avx2_available() else [])
     if search.native_available()
     else []
 )
@@ -94,27 +97,69 @@ def test_shared_vectors(backend: search.Backend, workers: int) -> None:
 
 @pytest.mark.parametrize("backend", ALL_BACKENDS)
 @pytest.mark.parametrize("workers", [1, 2])
-def test_stop_request_ends_an_impossible_search_within_100_ms(
-    backend: search.Backend, workers: int
-) -> None:
+def test_stop_request_ends_an_impossible_search(backend: search.Backend, workers: int) -> None:
+    """The search returns at the first poll that sees the request (polls come
+    between native calls of about `scan.CHUNK_SECONDS`; pow_speed.py prints the
+    measured reaction time)."""
     requested = threading.Event()
-    requested_at: list[float] = []
+    polls_after_request = 0
 
-    def request_stop() -> None:
-        requested_at.append(time.perf_counter())
-        requested.set()
+    def should_stop() -> bool:
+        nonlocal polls_after_request
+        if not requested.is_set():
+            return False
+        polls_after_request += 1
+        return True
 
-    timer = threading.Timer(0.1, request_stop)
+    timer = threading.Timer(0.05, requested.set)
     timer.start()
     try:
         proof = search.find_proof(
-            "never", pow.MAX_DIFFICULTY, requested.is_set, workers=workers, backend=backend
+            "never", pow.MAX_DIFFICULTY, should_stop, workers=workers, backend=backend
         )
-        returned_at = time.perf_counter()
     finally:
         timer.cancel()
+    assert requested.is_set()
     assert proof is None
-    assert returned_at - requested_at[0] < 0.1
+    assert polls_after_request == 1
+
+
+@needs_native
+def test_a_native_scan_lets_other_threads_run() -> None:
+    """The GIL is released for the whole native call: this thread counts while
+    the other is still inside one long `scan`."""
+    from tutorial_app import _fastpow
+
+    searcher = _fastpow.Searcher(b"gil", pow.MAX_DIFFICULTY)
+    entered = threading.Event()
+
+    def long_scan() -> None:
+        entered.set()
+        searcher.scan(0, 1 << 27)  # about a second or more, in one call
+
+    worker = threading.Thread(target=long_scan)
+    worker.start()
+    entered.wait()
+    counted = sum(1 for _ in range(20_000))
+    still_scanning = worker.is_alive()
+    worker.join()
+    assert counted == 20_000
+    assert still_scanning
+
+
+@pytest.mark.parametrize("elapsed", [0.0, 0.001, 0.01, 0.1, 10.0])
+def test_chunks_aim_at_the_chunk_duration(elapsed: float) -> None:
+    """A chunk that took longer than `CHUNK_SECONDS` is followed by a smaller one
+    (at most fourfold per step), a quicker one by a larger one, within bounds."""
+    chunk = 1 << 20
+    following = scan._next_chunk(chunk, elapsed)
+    assert chunk // 4 <= following <= chunk * 4
+    if elapsed > scan.CHUNK_SECONDS:
+        assert following < chunk
+    elif elapsed < scan.CHUNK_SECONDS:
+        assert following > chunk
+    assert scan._next_chunk(scan._MIN_CHUNK, 100.0) >= scan._MIN_CHUNK
+    assert scan._next_chunk(scan._MAX_CHUNK, 0.0) <= scan._MAX_CHUNK
 
 
 def test_stop_before_start_returns_at_once() -> None:
@@ -149,7 +194,7 @@ def test_fallback_is_used_and_logged_once_when_the_extension_is_disabled() -> No
     assert search.NO_NATIVE_ENV in warnings[0]
 
 
-@pytest.mark.parametrize("backend", ["auto", "portable", "sha_ni", "python"])
+@pytest.mark.parametrize("backend", ["auto", "portable", "sha_ni", "avx512", "avx2", "python"])
 def test_forcing_a_backend(backend: search.Backend) -> None:
     if backend == "auto" or backend in ALL_BACKENDS:
         assert search.find_proof("", 4, backend=backend) == pow.search("", 4)

@@ -5,8 +5,12 @@ from typing import Final
 BACKEND_AUTO: Final[int]
 BACKEND_PORTABLE: Final[int]
 BACKEND_SHA_NI: Final[int]
+BACKEND_AVX512: Final[int]
+BACKEND_AVX2: Final[int]
 
 def has_sha_ni() -> bool: ...
+def has_avx512() -> bool: ...
+def has_avx2() -> bool: ...
 
 class Searcher:
     """Nonce search for ``sha256(prefix + str(nonce)) < 2 ** (256 - difficulty)``."""
@@ -14,6 +18,9 @@ class Searcher:
     def __init__(self, prefix: bytes, difficulty: int, backend: int = ...) -> None: ...
     @property
     def sha_ni(self) -> bool: ...
+    @property
+    def backend(self) -> int:
+        """The path it runs: BACKEND_PORTABLE, BACKEND_SHA_NI, BACKEND_AVX512 or BACKEND_AVX2."""
     @property
     def difficulty(self) -> int: ...
     def scan(self, start: int, count: int, /) -> int | None:

@@ -3,9 +3,10 @@
 Unit: millions of hashes per second (MH/s) of the proof-of-work search,
 on every core this process may use. Nodes compare scores between
 machines, so it must track real speed: it runs the same search providers
-run. Noise (other processes, CPU frequency ramp-up) only ever makes a run
-slower, so the best of a few short runs is the stable figure; the whole
-measurement stays well under 2 seconds.
+run, on the path they run (AVX-512, SHA-NI or portable C, chosen at
+import; `search.search_path()`). Noise (other processes, CPU frequency
+ramp-up) only ever makes a run slower, so the best of a few short runs is
+the stable figure; the whole measurement stays well under 2 seconds.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ def measure_score(rounds: int = ROUNDS, round_seconds: float = ROUND_SECONDS) ->
     """The best of `rounds` hash-rate measurements, in millions of hashes per second."""
     rates = [search.measure_hash_rate(round_seconds) for _ in range(rounds)]
     score = max(rates) / HASHES_PER_SCORE_UNIT
-    logger.info("benchmark: %.3f MH/s (rounds: %s)", score, [f"{r:.0f}" for r in rates])
+    logger.info(
+        "benchmark: %.3f MH/s on %s (rounds: %s)",
+        score,
+        search.search_path(),
+        [f"{r:.0f}" for r in rates],
+    )
     return score
 
 
