@@ -68,7 +68,7 @@ def status_line(stats: Stats, unit: str | None) -> str:
     if stats.verified_now and unit is not None:
         rate.append(format_rate(stats.rate(), unit))
     elif stats.benchmark_rate and unit is not None:
-        rate.append(f"~{format_rate(stats.benchmark_rate, unit)} (benchmark)")
+        rate.append(f"~{format_rate(stats.benchmark_rate, unit)}")  # the benchmark's
     clock = [format_clock(stats.elapsed())]
     eta = stats.eta()
     left = [f"ETA {format_seconds(eta[0])}"] if eta and stats.verified < stats.subtasks else []
