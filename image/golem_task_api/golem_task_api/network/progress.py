@@ -108,7 +108,7 @@ class TextProgress:
         self._stats = stats
         header = f"task {task_id}: {stats.subtasks} subtasks"
         if stats.verified:
-            header += f", {stats.verified} verified before"
+            header += f", {stats.verified} done before"
         if stats.expected_work is not None and self._unit is not None:
             power = math.log2(stats.expected_work) if stats.expected_work > 0 else 0.5
             exact = f"2^{power:.0f} = " if power.is_integer() else ""
