@@ -86,9 +86,10 @@ def test_a_held_work_root_is_refused(tmp_path: Path) -> None:
 
 def test_eta_from_the_benchmark_then_from_the_measured_rate() -> None:
     stats = Stats(subtasks=4, work=0.0, expected_work=2.0**20)
+    stats.ended_at = stats.started_at + 1.0
     assert stats.eta() is None
     stats.benchmark_rate = 2.0**20
-    assert stats.eta() == (4.0, "benchmark")
+    assert stats.eta() == (3.0, "benchmark")  # 4 s of work, 1 s of it spent
     stats.verified = 2  # one from an earlier run
     stats.verified_now = 1
     stats.ended_at = stats.started_at + 2.0
@@ -102,6 +103,11 @@ def test_status_line_fits_and_says_what_to_expect() -> None:
     line = status_line(stats, "hashes")
     assert len(line) <= WIDTH and line.startswith("verified 99999/100000 | 100 running")
     assert "ETA" in line
+    stats.verified_now = 0
+    stats.verified, stats.failed_attempts, stats.running = 0, 0, 2
+    stats.subtasks = 4
+    line = status_line(stats, "hashes")  # before the first result: the benchmark's rate
+    assert line.startswith("verified 0/4 | 2 running | 0 failed | ~10.0 M hashes/s | ")
 
 
 async def test_many_subtasks_give_summary_lines_not_one_per_subtask() -> None:

@@ -68,7 +68,7 @@ def status_line(stats: Stats, unit: str | None) -> str:
     if stats.verified_now and unit is not None:
         rate.append(format_rate(stats.rate(), unit))
     elif stats.benchmark_rate and unit is not None:
-        rate.append(f"~{format_rate(stats.benchmark_rate, unit)} (benchmark)")
+        rate.append(f"~{format_rate(stats.benchmark_rate, unit)}")  # the benchmark's
     clock = [format_clock(stats.elapsed())]
     eta = stats.eta()
     left = [f"ETA {format_seconds(eta[0])}"] if eta and stats.verified < stats.subtasks else []
@@ -108,7 +108,7 @@ class TextProgress:
         self._stats = stats
         header = f"task {task_id}: {stats.subtasks} subtasks"
         if stats.verified:
-            header += f", {stats.verified} verified before"
+            header += f", {stats.verified} done before"
         if stats.expected_work is not None and self._unit is not None:
             power = math.log2(stats.expected_work) if stats.expected_work > 0 else 0.5
             exact = f"2^{power:.0f} = " if power.is_integer() else ""

@@ -50,13 +50,15 @@ class Stats:
 
     def eta(self) -> tuple[float, str] | None:
         """Seconds left and what they come from: "measured" (this run's subtasks per
-        second, start-up and file moves included) or "benchmark" (expected work per
-        subtask over the benchmark's rate, before the first result)."""
+        second, start-up and file moves included) or "benchmark" (before the first
+        result: the work left over the benchmark's rate, less the time already spent
+        on it)."""
         left = self.subtasks - self.verified
         if self.verified_now:
             return left * self.elapsed() / self.verified_now, "measured"
         if self.expected_work is not None and self.benchmark_rate:
-            return left * self.expected_work / self.benchmark_rate, "benchmark"
+            estimate = left * self.expected_work / self.benchmark_rate
+            return max(estimate - self.elapsed(), 0.0), "benchmark"
         return None
 
 

@@ -53,7 +53,4 @@ async def settle_leftovers(
         ledger.write(sid, "aborted")
         aborted += 1
     if aborted:
-        observer.message(
-            f"{aborted} subtask(s) had providers that are gone; "
-            "aborted, their parts are handed out again"
-        )
+        observer.message(f"{aborted} subtask(s) lost their providers: aborted, handed out again")
