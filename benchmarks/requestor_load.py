@@ -2,7 +2,7 @@
 
 The app runs as a real process over loopback gRPC; this script plays the
 node and the providers. Results are precomputed at difficulty 0 (nonce 0
-is always valid) from the parts' salts in `task.json`, so only the
+is always valid) from the parts' salts in the task's state, so only the
 requestor's work is timed: each pair is NextSubtask, a lookup of the
 prepared result zip by the input the requestor wrote, a file write (what a
 node's copy does), and Verify. Every acknowledged change is durable: the
@@ -104,8 +104,9 @@ class Requestor:
         (task_dir.task_inputs_dir / "input.txt").write_text(INPUT_TEXT, encoding="utf-8")
         task_params = {"difficulty": 0, "resources": ["input.txt"], "subtasks_count": parts}
         await self.client.create_task(task_id, parts, task_params)
-        snapshot = json.loads((task_dir / store.SNAPSHOT_NAME).read_text(encoding="utf-8"))
-        inputs = (snapshot["input_text"] + part["salt"] for part in snapshot["parts"])
+        task, _ = store.read_task(task_dir, cut_torn_tail=False)  # a reader: writes nothing
+        assert task is not None
+        inputs = (task.part_input(index) for index in range(len(task.parts)))
         return {text: result_zip(text) for text in inputs}
 
     async def stop(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from golem_task_api.errors import FailedPrecondition, NotFound
+from golem_task_api.errors import FailedPrecondition, InvalidArgument, NotFound
 from tutorial_app import commands, pow, repair, snapshot, state, store, verdict, version, zips
 from tutorial_helpers import INPUT_TEXT, disk_fingerprint
 
@@ -385,3 +385,11 @@ async def test_unreadable_input_is_a_bad_argument(
     with pytest.raises(ValueError, match=r"cannot read the input 'locked\.txt': Permission denied"):
         await created(tasks, task_dir, resources=["locked.txt"])
     assert not (task_dir / store.SNAPSHOT_NAME).exists()
+
+
+def test_input_is_decoded_in_slices_without_losing_a_character() -> None:
+    text = "a" * (commands.DECODE_SLICE - 1) + "\u2603" + "b"  # the snowman straddles a cut
+    assert commands._decode(text.encode(), "in.txt") == text
+    bad = b"a" * (commands.DECODE_SLICE + 5) + b"\xff"
+    with pytest.raises(InvalidArgument, match=f"at byte {commands.DECODE_SLICE + 5}"):
+        commands._decode(bad, "in.txt")

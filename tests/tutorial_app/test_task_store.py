@@ -255,3 +255,21 @@ async def test_an_unknown_task_entry_is_kept_while_another_call_waits(tmp_path: 
     await asyncio.gather(call(0.02), call(0.01), late())
     assert most == 1
     assert tasks.tracked() == 0
+
+
+async def test_a_task_dir_written_by_the_format_1_app_loads(tmp_path: Path) -> None:
+    """tests/data/format1-task holds task.json and task.journal exactly as the app wrote
+    them before format 2 (a 3-part task: five attempts on part 0 aborted, a sixth live)."""
+    data = Path(__file__).parent.parent / "data" / "format1-task"
+    directory = tmp_path / "t"
+    directory.mkdir()
+    for name in (store.SNAPSHOT_NAME, store.JOURNAL_NAME):
+        (directory / name).write_bytes((data / name).read_bytes())
+    read, _ = store.read_task(directory, cut_torn_tail=False)
+    assert read is not None and read.input_text == "old text \u2603\x01\n"
+    assert read.attempts(0) == 6 and set(read.subtasks) == {"live"}
+    async with store.TaskStore().session(directory) as session:
+        await session.commit([moves.plan_abort_subtask(session.require(), "live")])
+    again, _ = store.read_task(directory)
+    assert again is not None and again.attempts(0) == 6 and again.has_pending()
+    assert json.loads((directory / store.SNAPSHOT_NAME).read_text())["format"] == 2

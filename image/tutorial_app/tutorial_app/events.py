@@ -7,7 +7,7 @@ always used, so journals written before the events were typed still replay.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from golem_task_api.errors import InternalError
@@ -83,6 +83,7 @@ _NAMES: dict[type[Any], str] = {
     VerifyInterrupted: "verify_interrupted",
 }
 _TYPES = {name: kind for kind, name in _NAMES.items()}
+_FIELDS = {kind: tuple(item.name for item in fields(kind)) for kind in _NAMES}
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "subtask_id": str,
     "part": int,
@@ -93,7 +94,11 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
 
 def to_json(event: Event, seq: int) -> dict[str, Any]:
     """The journal line's object for `event` numbered `seq`."""
-    return {"type": _NAMES[type(event)], **asdict(event), "seq": seq}
+    line: dict[str, Any] = {"type": _NAMES[type(event)]}
+    for name in _FIELDS[type(event)]:  # not `asdict`: it deep-copies, 30x slower
+        line[name] = getattr(event, name)
+    line["seq"] = seq
+    return line
 
 
 def from_json(data: object) -> tuple[Event, int]:

@@ -26,7 +26,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,17 +33,16 @@ from typing import Any
 
 from golem_task_api.errors import NotFound
 
-from tutorial_app import events, snapshot
+from tutorial_app import events, writer
 from tutorial_app.events import Event
 from tutorial_app.journal import Journal, JournalError, fsync_dir
-from tutorial_app.reader import JOURNAL_NAME, SNAPSHOT_NAME, read_task, read_task_versioned
+from tutorial_app.reader import JOURNAL_NAME, SNAPSHOT_NAME, read_task
 from tutorial_app.state import TaskState
+from tutorial_app.writer import write_atomic
 
 logger = logging.getLogger(__name__)
 
 MIN_COMPACT_EVENTS = 1000
-#: Parts (or subtasks) per `json.dumps` call when a snapshot is written (see `snapshot_text`).
-SERIALISE_SLICE = 500
 #: Idle tasks beyond this many drop their cached state (reloaded on demand).
 MAX_CACHED_TASKS = 32
 #: Of those, settled tasks (nothing pending or out) beyond this many go first.
@@ -76,73 +74,6 @@ class _Entry:
     journal_events: int = 0
     repaired: bool = False  # kept across a roll-back: files are repaired once per process
     users: int = 0  # calls inside `session()`, holding or waiting for the lock
-
-
-def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Replace `path` with `data` so a crash leaves the old or the new file, whole.
-
-    `durable=False` skips the fsyncs, for files that can be rebuilt from the
-    task state after a crash (a machine crash may then lose or empty them).
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    if durable:
-        fsync_dir(path.parent)
-
-
-def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def snapshot_text(state: TaskState, meta: dict[str, Any]) -> str:
-    """The snapshot's JSON, serialised in slices: `json.dumps` holds the GIL throughout, so
-    one call over 10^5 parts would stall the event loop while this runs in a thread."""
-    data = snapshot.to_json(state, meta)
-    parts, subtasks = data.pop("parts"), list(data.pop("subtasks").items())
-    step = SERIALISE_SLICE
-    part_text = ",".join(_dumps(parts[i : i + step])[1:-1] for i in range(0, len(parts), step))
-    sub_text = ",".join(
-        _dumps(dict(subtasks[i : i + step]))[1:-1] for i in range(0, len(subtasks), step)
-    )
-    return f'{_dumps(data)[:-1]},"parts":[{part_text}],"subtasks":{{{sub_text}}}}}\n'
-
-
-def _write_snapshot(task_dir: Path, state: TaskState, meta: dict[str, Any]) -> None:
-    """Serialise and save the snapshot (blocking: a thread, with the task lock held)."""
-    write_atomic(task_dir / SNAPSHOT_NAME, snapshot_text(state, meta).encode("utf-8"))
-
-
-def _write_new(task_dir: Path, state: TaskState, data: bytes | None = None) -> dict[str, Any]:
-    """The input file (`data`, the input's bytes), then the first snapshot, both durable
-    (blocking)."""
-    if data is None:
-        data = state.input_text.encode("utf-8")
-    write_atomic(task_dir / snapshot.INPUT_NAME, data)
-    meta = snapshot.input_meta(data)
-    _write_snapshot(task_dir, state, meta)
-    return meta
-
-
-def _load_owned(task_dir: Path) -> tuple[TaskState | None, int, dict[str, Any] | None]:
-    """Read as the owner (blocking); a format 1 task is rewritten as format 2."""
-    state, replayed, version = read_task_versioned(task_dir)
-    if state is None:
-        return None, 0, None
-    data = state.input_text.encode("utf-8")
-    if version != snapshot.FORMAT_VERSION:
-        logger.info("rewriting %s in format %d", task_dir, snapshot.FORMAT_VERSION)
-        return state, 0, _write_new(task_dir, state)
-    return state, replayed, snapshot.input_meta(data)
 
 
 class Session:
@@ -265,7 +196,7 @@ class TaskStore:
     async def _load(self, task_dir: Path, key: str, entry: _Entry) -> None:
         if entry.state is not None:
             return
-        loaded, replayed, meta = await asyncio.to_thread(_load_owned, task_dir)
+        loaded, replayed, meta = await asyncio.to_thread(writer.load_owned, task_dir)
         if loaded is None:
             return
         if entry.journal is not None:  # left by a load that failed half-way
@@ -284,7 +215,7 @@ class TaskStore:
     ) -> None:
         if entry.state is not None:
             raise RuntimeError(f"create over an existing task in {task_dir}")
-        meta = await asyncio.to_thread(_write_new, task_dir, state, data)
+        meta = await asyncio.to_thread(writer.write_new, task_dir, state, data)
         if entry.journal is not None:
             entry.journal.close()
         entry.journal = await asyncio.to_thread(Journal.open, task_dir / JOURNAL_NAME, state.seq)
@@ -323,7 +254,7 @@ class TaskStore:
         state, journal, meta = entry.state, entry.journal, entry.input_meta
         if state is None or journal is None or meta is None:
             return
-        await asyncio.to_thread(_write_snapshot, task_dir, state, meta)
+        await asyncio.to_thread(writer.write_snapshot, task_dir, state, meta)
         await asyncio.to_thread(journal.truncate, state.seq)
         entry.journal_events = 0
         logger.debug("compacted %s at seq %d", task_dir, state.seq)
