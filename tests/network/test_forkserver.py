@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,12 @@ async def probe_services() -> AsyncIterator[ForkingServices]:
     services = ForkingServices(PROBE)
     yield services
     await services.aclose()
+
+
+async def wait_until(condition: Callable[[], bool]) -> None:
+    """Poll a condition that the code under test makes true (the test's timeout bounds it)."""
+    while not condition():
+        await asyncio.sleep(0.01)
 
 
 def thread_count(pid: int) -> int:
@@ -202,3 +208,24 @@ async def test_a_local_run_forks_a_fresh_provider_per_subtask_and_leaves_none(
         assert len(list(service.work_dir.glob("*.zip"))) == 1  # its own result
     assert not any(service.running() for service in made)
     assert not any(alive(pid) for pid in pids if pid is not None)
+
+
+async def test_a_dead_fork_server_is_a_failed_start_then_replaced(
+    tmp_path: Path, probe_services: ForkingServices
+) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    first = probe_services(tmp_path / "a")
+    await ProviderAppClient.create(first, free_port())
+    fork_server = probe_services.fork_server_pid
+    assert fork_server is not None
+    os.kill(fork_server, signal.SIGKILL)
+    orphan = first.pid
+    assert orphan is not None
+    await first.wait_until_shutdown_complete(timeout=30)  # reported gone with its server
+    await wait_until(lambda: not alive(orphan))  # and its session killed, not left behind
+    # The next app gets a new fork server.
+    facts = await probe(probe_services, tmp_path / "b", tls=False)
+    assert probe_services.fork_server_pid not in (None, fork_server)
+    assert facts["ppid"] == probe_services.fork_server_pid
+    await first.stop()

@@ -80,6 +80,8 @@ class ForkServerClient:
             while line := await reader.readline():
                 self._dispatch(json.loads(line))
         finally:  # the fork server is gone: nothing will report these children
+            if self._writer is not None:
+                self._writer.close()  # not `alive()` any more: the next start makes another
             for future in self._started.values():
                 if not future.done():
                     future.set_exception(RuntimeError("the fork server exited"))

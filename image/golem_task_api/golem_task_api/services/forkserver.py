@@ -198,6 +198,8 @@ class ForkServer:
             _prewarm()
             request = json.loads(_read_line(fd))
             code = run_app(self.module, request["argv"], request.get("env"), fd)
+        except SystemExit as exc:  # unused, and the fork server went away: quietly
+            code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:  # nothing may return into the parent's loop
             traceback.print_exc()
         finally:
