@@ -66,6 +66,7 @@ class ForkServerClient:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
+        live_servers.add(self._process)
         reader, self._writer = await asyncio.open_unix_connection(sock=ours)
         hello_line = await asyncio.wait_for(reader.readline(), HELLO_TIMEOUT)
         hello = json.loads(hello_line or b"{}")
@@ -80,6 +81,8 @@ class ForkServerClient:
             while line := await reader.readline():
                 self._dispatch(json.loads(line))
         finally:  # the fork server is gone: nothing will report these children
+            if self._writer is not None:
+                self._writer.close()  # not `alive()` any more: the next start makes another
             for future in self._started.values():
                 if not future.done():
                     future.set_exception(RuntimeError("the fork server exited"))
@@ -135,6 +138,7 @@ class ForkServerClient:
         if self._process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 await asyncio.to_thread(self._process.wait, HELLO_TIMEOUT)
+            live_servers.discard(self._process)
 
     def close(self) -> None:
         """Closing the socket makes the fork server kill its children and exit."""
@@ -147,8 +151,17 @@ class ForkServerClient:
 live_groups: set[int] = set()
 
 
+#: Fork servers still running (stopped and awaited at exit, so none outlives the node).
+live_servers: set[subprocess.Popen[bytes]] = set()
+
+
 @atexit.register
 def _kill_leftovers() -> None:
     for pgid in list(live_groups):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
+    for process in list(live_servers):
+        process.terminate()
+    for process in list(live_servers):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5.0)

@@ -106,7 +106,10 @@ class ForkedTaskApiService(TaskApiService):
             return await self._fallback.start(command, port)
         args = [*command, "--work-dir", str(self.work_dir)]
         self._server = server
-        self._request_id, self._child = await server.spawn(args, self._fallback.env)
+        try:
+            self._request_id, self._child = await server.spawn(args, self._fallback.env)
+        except RuntimeError as exc:  # the fork server died: a failed start, as for a process
+            raise OSError(f"could not fork the app: {exc}") from exc
         return self._fallback.host, port
 
     async def wait_ready(self, timeout: float | None = None) -> bool:

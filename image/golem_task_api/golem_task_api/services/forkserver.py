@@ -164,9 +164,14 @@ class ForkServer:
             self.send({"id": child.request_id, "exit": code})
 
     def kill_all(self) -> None:
-        for child in [*self.idle, *self.busy.values()]:
+        """Kill every child's session and reap the children, so none outlives us."""
+        children = [*self.idle, *self.busy.values()]
+        for child in children:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(child.pid, signal.SIGKILL)
+        for child in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
 
     # -- the child ----------------------------------------------------------------
 
@@ -198,6 +203,8 @@ class ForkServer:
             _prewarm()
             request = json.loads(_read_line(fd))
             code = run_app(self.module, request["argv"], request.get("env"), fd)
+        except SystemExit as exc:  # unused, and the fork server went away: quietly
+            code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:  # nothing may return into the parent's loop
             traceback.print_exc()
         finally:
@@ -257,6 +264,10 @@ def run_app(module: str, argv: list[str], env: dict[str, str] | None, ready_fd: 
     return 0
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)  # unwinds through `main`'s `finally`, which kills the children
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="golem_task_api.services.forkserver")
     parser.add_argument("--control-fd", type=int, required=True)
@@ -266,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     control = socket.socket(fileno=args.control_fd)
     control.setblocking(True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the node stops us by closing the socket
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # or by SIGTERM as it exits: clean up first
     try:
         # What every asyncio app loads on first use (`to_thread`), once, here.
         importlib.import_module("concurrent.futures.thread")
