@@ -102,7 +102,29 @@ def build_parser() -> runner.OneLineParser:
     )
     status.add_argument("task_dir", type=Path, metavar="TASK_DIR")
     status.add_argument("--json", action="store_true", help="print one JSON object")
+    add_app_id_parser(commands)
     return parser
+
+
+def add_app_id_parser(commands: Any) -> None:
+    app_id = commands.add_parser(
+        "app-id",
+        help="print the app id a Golem node derives from an app definition file",
+        description="Print the id (hex BLAKE2b-128 of the definition as the node "
+        "serialises it) that task files name the app by.",
+    )
+    app_id.add_argument("definition", type=Path, metavar="DEFINITION")
+
+
+def app_id_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from golem_task_api.apputils.app_definition import load_app_from_json_file
+
+    try:
+        definition = load_app_from_json_file(args.definition)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(definition.id)
+    return runner.EXIT_OK
 
 
 def check_image(parser: argparse.ArgumentParser) -> None:
@@ -257,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "status":
         return status_command(parser, args)
+    if args.command == "app-id":
+        return app_id_command(parser, args)
     return run_command(parser, args)
 
 
