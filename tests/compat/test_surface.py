@@ -113,3 +113,47 @@ def test_entrypoint_spellings() -> None:
     assert callable(api.entrypoint) and api.entrypoint.main is main and entrypoint is main
     with pytest.raises(SystemExit):
         asyncio.run(api.entrypoint(Path("."), ["nonsense", "1"]))
+
+
+async def test_server_objects_as_0_24_entrypoint_used_them(tmp_path: Path) -> None:
+    """`RequestorAppServer(...)`: start, serve calls, Shutdown, stop."""
+    from compat_app import RecordingLifecycle, RequestorHandler
+    from golem_task_api.ports import free_port
+    from golem_task_api.server import RequestorAppServer
+    from golem_task_api.services.base import TaskApiService as AppService
+
+    class AlreadyRunning(AppService):
+        """The server runs in this loop already: the client only connects."""
+
+        def __init__(self, server_task: "asyncio.Task[None]") -> None:
+            self.work_dir = tmp_path
+            self._task = server_task
+
+        async def start(self, command: list[str], port: int) -> tuple[str, int]:
+            return "127.0.0.1", port
+
+        async def stop(self) -> None:
+            pass
+
+        def running(self) -> bool:
+            return not self._task.done()
+
+        async def wait_until_shutdown_complete(self, timeout: float | None = None) -> None:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+
+    api.threading.Executor.initialize()
+    port = free_port()
+    lifecycle = RecordingLifecycle(tmp_path)
+    server = RequestorAppServer(tmp_path, port, RequestorHandler(), lifecycle)
+    await server.start()
+
+    async def run() -> None:
+        await server.wait_until_shutdown()
+        await server.stop()
+
+    running = asyncio.ensure_future(run())
+    client = await api.RequestorAppClient.create(AlreadyRunning(running), port)
+    assert await client.run_benchmark() > 0
+    await client.shutdown()
+    await asyncio.wait_for(running, 10)
+    assert (tmp_path / "lifecycle.log").read_text().split() == ["started", "shutdown"]
