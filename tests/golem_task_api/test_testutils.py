@@ -58,3 +58,49 @@ async def test_using_the_util_before_starting_is_a_clear_error(
     async with TaskLifecycleUtil(tmp_path, service_factory) as util:
         with pytest.raises(RuntimeError, match="start_requestor"):
             await util.create_task({})
+
+
+async def test_0_24_methods_with_a_service_factory_service(
+    tmp_path: Path, service_factory: ServiceFactory
+) -> None:
+    """0.24's positional `create_task` and whole-subtask step on this package's services."""
+    util = TaskLifecycleUtil(tmp_path)
+    assert util.req_dir == tmp_path / "requestor" and util.prov_dir == tmp_path / "provider"
+    async with util.init_requestor(service_factory) as requestor:
+        task = await util.create_task("t-1", 2, [], {"parts": 2})
+        assert task.env_id == "docker_cpu"
+        util.init_provider(service_factory, "t-1")
+        subtask_id, verdict = await util.compute_next_subtask("t-1", "n1")
+        assert verdict is VerifyResult.SUCCESS
+        # Delivered to subtask_outputs/<id>/, then moved on by the app's Verify.
+        outputs = util.req_dir.task_dir("t-1").task_outputs_dir
+        assert [p.name for p in outputs.iterdir()] == [f"result-{subtask_id}.txt"]
+        assert await requestor.has_pending_subtasks("t-1")
+    assert not requestor.service.running()
+
+
+def test_the_node_moves_check_paths_from_the_app(tmp_path: Path) -> None:
+    """The util copies with the local network's checks (`nodemoves`), not blindly."""
+    from golem_task_api.nodemoves import FileMoveError
+
+    util = TaskLifecycleUtil(tmp_path)
+    util.req_dir.task_dir("t").prepare()
+    util.prov_dir.task_dir("t").prepare()
+    (tmp_path / "secret.txt").write_text("not the app's")
+    with pytest.raises(FileMoveError, match="outside"):
+        util.copy_result_from_provider(Path("../../secret.txt"), "t", "s-1")
+    with pytest.raises(FileMoveError, match="plain file name"):
+        util.copy_resources_from_requestor(["../secret.txt"], "t")
+    with pytest.raises(FileMoveError, match="did not write it"):
+        util.copy_resources_from_requestor(["missing.zip"], "t")
+    with pytest.raises(FileMoveError, match="does not exist"):
+        util.put_resources_to_requestor([tmp_path / "nope.txt"], "t")
+    assert not any(util.req_dir.task_dir("t").subtask_outputs_root.iterdir())
+
+
+def test_create_task_refuses_a_mixed_up_call(tmp_path: Path) -> None:
+    import asyncio
+
+    util = TaskLifecycleUtil(tmp_path)
+    with pytest.raises(TypeError, match="by name"):
+        asyncio.run(util.create_task({"a": 1}, 2))

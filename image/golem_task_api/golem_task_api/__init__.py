@@ -6,10 +6,30 @@ nodes and tests drive apps with the clients in `golem_task_api.client` and
 the services in `golem_task_api.services`. The root holds 0.24's names.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from golem_task_api import constants, entrypoint, threading
-from golem_task_api.client import ProviderAppClient, RequestorAppClient
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
-from golem_task_api.legacy_service import TaskApiService
+
+if TYPE_CHECKING:
+    from golem_task_api.client import ProviderAppClient, RequestorAppClient
+    from golem_task_api.legacy_service import TaskApiService
+
+#: The node-side names load on first use: an app process never needs them.
+_NODE_SIDE = {
+    "ProviderAppClient": "golem_task_api.client",
+    "RequestorAppClient": "golem_task_api.client",
+    "TaskApiService": "golem_task_api.legacy_service",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NODE_SIDE:
+        import importlib
+
+        return getattr(importlib.import_module(_NODE_SIDE[name]), name)
+    raise AttributeError(f"module 'golem_task_api' has no attribute {name!r}")
+
 
 __all__ = [
     "AppLifecycleHandler",

@@ -19,6 +19,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
 from golem_task_api import errors, readiness, tls
+
+# 0.24's server objects, at their 0.24 path (they start `serve` below).
+from golem_task_api.appservers import AppServer as AppServer
+from golem_task_api.appservers import ProviderAppServer as ProviderAppServer
+from golem_task_api.appservers import RequestorAppServer as RequestorAppServer
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
 from golem_task_api.rpcs import (
     PROVIDER_RPCS,

@@ -18,6 +18,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from golem_task_api.network import runner, workroot
 
@@ -105,6 +106,7 @@ def build_parser() -> runner.OneLineParser:
     )
     check.add_argument("out_dir", type=Path, metavar="DIR")
     check.add_argument("--json", action="store_true", help="print one JSON object")
+    add_app_id_parser(commands)
     return parser
 
 
@@ -114,6 +116,27 @@ def resume_args(args: argparse.Namespace) -> argparse.Namespace:
     for name in ("force", "quiet", "verbose", "json"):
         setattr(parsed, name, getattr(args, name))
     return parsed
+
+
+def add_app_id_parser(commands: Any) -> None:
+    app_id = commands.add_parser(
+        "app-id",
+        help="print the app id a Golem node derives from an app definition file",
+        description="Print the id (hex BLAKE2b-128 of the definition as the node "
+        "serialises it) that task files name the app by.",
+    )
+    app_id.add_argument("definition", type=Path, metavar="DEFINITION")
+
+
+def app_id_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from golem_task_api.apputils.app_definition import load_app_from_json_file
+
+    try:
+        definition = load_app_from_json_file(args.definition)
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(definition.id)
+    return runner.EXIT_OK
 
 
 # -- status ---------------------------------------------------------------------
@@ -193,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "status":
         return status_command(parser, args)
+    if args.command == "app-id":
+        return app_id_command(parser, args)
     if args.command == "check":
         return check_command(parser, args)
     if args.command == "resume":

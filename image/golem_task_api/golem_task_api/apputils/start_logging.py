@@ -22,12 +22,10 @@ def from_arg(
     unknown level is reported and leaves the root level as it was.
     """
     level = log_level_arg or log_level_default
+    logging.basicConfig()
     try:
-        logging.basicConfig(level=level)
-    except (ValueError, TypeError) as exc:
-        logging.basicConfig()
-        logger.warning("--log-level value not valid, no level is set. value=%r: %s", level, exc)
-    else:
         logging.getLogger().setLevel(level)
+    except (ValueError, TypeError) as exc:
+        logger.warning("--log-level value not valid, no level is set. value=%r: %s", level, exc)
     for name in external_loggers:
         logging.getLogger(name).setLevel(external_log_level)

@@ -148,10 +148,9 @@ class NodeLifecycle:
     ) -> Task:
         """Prepare the task dir and call `CreateTask`; the id becomes the default."""
         requestor = self._requestor()
-        task_dir = self.requestor_work_dir.task_dir(task_id or _new_id())
-        task = await nodemoves.create_task(
-            requestor, task_dir, max_subtasks_count, task_params, resources
-        )
+        # Through `prepare_task_dir` (`nodemoves.prepare_task`): subclasses may extend it.
+        task_dir = self.prepare_task_dir(task_id or _new_id(), resources)
+        task = await requestor.create_task(task_dir.name, max_subtasks_count, task_params)
         self.task_id = task_dir.name
         return task
 

@@ -9,17 +9,18 @@ import peewee
 class EnumField(peewee.CharField):  # type: ignore[misc]
     def __init__(self, enum_type: type[enum.Enum], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._type = enum_type
-        self._values = {member.value for member in enum_type}
+        self._enum_type = enum_type
+        self._enum_values = {member.value for member in enum_type}
 
     def db_value(self, value: Any) -> Any:
-        if isinstance(value, self._type):
+        if isinstance(value, self._enum_type):
             return value.value
         if value is not None:
-            value = self.coerce(value)
-        if value not in self._values:
-            raise TypeError(f"Expected {self._type.__name__} type or one of {self._values}")
+            value = str(value)
+        if value not in self._enum_values:
+            expected = f"{self._enum_type.__name__} type or one of {self._enum_values}"
+            raise TypeError(f"Expected {expected}")
         return value
 
     def python_value(self, value: Any) -> enum.Enum:
-        return self._type(value)
+        return self._enum_type(value)
