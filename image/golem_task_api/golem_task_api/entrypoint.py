@@ -12,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from golem_task_api import logs
+from golem_task_api import logs, tls
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
 from golem_task_api.server import Role, serve
 from golem_task_api.threading import Executor
@@ -88,4 +88,8 @@ async def main(
     logs.configure()
     lifecycle = lifecycle_handler or AppLifecycleHandler()
     _install_signal_handlers(lifecycle)
-    await serve(role, Path(work_dir), port, handler, lifecycle)
+    try:
+        await serve(role, Path(work_dir), port, handler, lifecycle)
+    except tls.TlsFileError as exc:  # one line naming the file, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
