@@ -20,11 +20,11 @@ import sys
 from pathlib import Path
 
 
-def run_once(tree: Path, parts: list[int]) -> dict[str, float]:
+def run_once(tree: Path, parts: list[int], extra: list[str]) -> dict[str, float]:
     tree = tree.resolve()
     paths = [tree / "image" / "golem_task_api", tree / "image" / "tutorial_app"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in paths))
-    args = [sys.executable, str(tree / "benchmarks" / "requestor_load.py"), "--json"]
+    args = [sys.executable, str(tree / "benchmarks" / "requestor_load.py"), "--json", *extra]
     out = subprocess.run(
         [*args, "--parts", *map(str, parts)], env=env, check=True, capture_output=True, text=True
     ).stdout
@@ -38,12 +38,13 @@ def main() -> None:
     parser.add_argument("after", type=Path, nargs="+", help="one tree or more")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parts", type=int, nargs="+", default=[1000])
+    parser.add_argument("--tls", action="store_true", help="pass --tls (both trees need it)")
     args = parser.parse_args()
     trees = [args.before, *args.after]
     samples: dict[str, dict[str, list[float]]] = {str(tree): {} for tree in trees}
     for _ in range(args.rounds):
         for tree in trees:
-            for size, rate in run_once(tree, args.parts).items():
+            for size, rate in run_once(tree, args.parts, ["--tls"] if args.tls else []).items():
                 samples[str(tree)].setdefault(size, []).append(rate)
     base = samples[str(args.before)]
     print(f"{'tree':<32} {'parts':>7} {'median pairs/s':>15} {'/ before':>9}")
