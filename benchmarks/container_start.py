@@ -1,8 +1,10 @@
 """Cold start of the app's container: `docker run` to health SERVING.
 
-Starts the image the way a node does (DockerTaskApiService: --network host,
-the work dir at /golem/work, a non-root uid, the `requestor PORT` or
-`provider PORT` command, mutual TLS files in the work dir) and polls the
+Starts the image the way a node's Docker CPU environment does
+(DockerTaskApiService: bridge network with the port published on 127.0.0.1,
+the work dir at /golem/work, `--user UID` alone, one core, 1 GiB, all
+capabilities dropped, stdin open, the `requestor PORT` or `provider PORT`
+command, mutual TLS files in the work dir) and polls the
 gRPC health service every 10 ms until it answers SERVING. The clock starts
 just before `docker run` is spawned. Each run uses a fresh container and
 work dir; the figures are min / median / max over the runs.
@@ -28,10 +30,12 @@ from pathlib import Path
 
 import grpc
 from golem_task_api.certs import write_tls_files
-from golem_task_api.client import open_channel
+from golem_task_api.channels import open_channel
+from golem_task_api.client import HEALTH_CHECK, HEALTH_SERVICE
 from golem_task_api.ports import free_port
 from golem_task_api.services import DockerTaskApiService
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from golem_task_api.services.docker import node_limits
+from grpc_health.v1 import health_pb2
 from tutorial_app.version import IMAGE_NAME, IMAGE_TAG
 
 POLL_INTERVAL = 0.01
@@ -55,26 +59,30 @@ async def one_start(role: str, user: str, tls: bool) -> float:
         if tls:
             write_tls_files(work_dir)
         if os.getuid() == 0:
-            uid, gid = (int(part) for part in user.split(":"))
             for path in [work_dir, *work_dir.iterdir()]:
-                os.chown(path, uid, gid)
+                os.chown(path, int(user), 0)
         service = DockerTaskApiService(
-            work_dir, IMAGE_NAME, IMAGE_TAG, user=user, name_prefix="container-start"
+            work_dir,
+            IMAGE_NAME,
+            IMAGE_TAG,
+            user=user,
+            name_prefix="container-start",
+            network="bridge",
+            extra_args=node_limits(),
         )
         port = free_port()
         started = time.perf_counter()
         host, port = await service.start([role, str(port)], port)
         try:
             async with open_channel(work_dir, host, port) as channel:
-                stub = health_pb2_grpc.HealthStub(channel)
                 while True:
                     if time.perf_counter() - started > TIMEOUT:
                         raise TimeoutError(f"not SERVING within {TIMEOUT} s")
                     if not service.running():
                         raise RuntimeError("the container exited before it was SERVING")
                     try:
-                        reply = await stub.Check(
-                            health_pb2.HealthCheckRequest(service=""), timeout=1
+                        reply = await channel.call(
+                            HEALTH_SERVICE, HEALTH_CHECK, health_pb2.HealthCheckRequest(), 1.0
                         )
                     except grpc.aio.AioRpcError:
                         await asyncio.sleep(POLL_INTERVAL)
@@ -90,7 +98,7 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--role", choices=["requestor", "provider"], default="requestor")
-    parser.add_argument("--user", default="12345:12345", help="uid:gid to run as")
+    parser.add_argument("--user", default="12345", help="uid to run as (alone, as the node)")
     parser.add_argument("--no-tls", action="store_true", help="serve plaintext")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

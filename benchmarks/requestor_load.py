@@ -35,6 +35,8 @@ from tutorial_app import pow, store, zips
 
 APP_COMMAND = [sys.executable, "-m", "tutorial_app.entrypoint"]
 INPUT_TEXT = "Golem requestor load benchmark.\n" * 4
+#: Mutual TLS between the "node" and the requestor (--tls); plaintext by default.
+USE_TLS = False
 _ids = itertools.count()
 
 
@@ -85,6 +87,10 @@ class Requestor:
 
     async def start(self) -> Requestor:
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        if USE_TLS:
+            from golem_task_api.certs import write_tls_files
+
+            write_tls_files(self.work_dir)
         self.service = ProcessTaskApiService(self.work_dir, APP_COMMAND, stop_grace=3.0)
         self.client = await RequestorAppClient.create(self.service, free_port())
         return self
@@ -184,7 +190,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="pairs in flight")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--profile", type=Path, help="cProfile the requestor into this file")
+    parser.add_argument("--tls", action="store_true", help="mutual TLS (default: plaintext)")
     args = parser.parse_args()
+    global USE_TLS
+    USE_TLS = args.tls
     if args.profile:
         APP_COMMAND[1:1] = ["-m", "cProfile", "-o", str(args.profile)]
     report = asyncio.run(run(args.parts, args.concurrency))

@@ -1,6 +1,7 @@
 """The Docker test environment: the app image, run the way a Golem node runs it.
 
-Every container gets `--network host`, the work dir at `/golem/work`,
+Every container gets a bridge network with its port published on
+127.0.0.1 (as the node runs it), the work dir at `/golem/work`,
 `--user` a uid:gid the image does not know, a read-only root file system
 (so the app can write nothing outside the work dir) and exactly the command
 a node gives: `requestor PORT` / `provider PORT`. Every work dir holds TLS

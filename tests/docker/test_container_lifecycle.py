@@ -190,14 +190,15 @@ async def test_node_command_line(docker_image: str, tmp_path: Path) -> None:
     work_dir = tmp_path / "work"
     work_dir.mkdir()
     service = DockerTaskApiService(work_dir, IMAGE_NAME, IMAGE_TAG, user="12345:12345")
-    args = service.run_args(["requestor", "4000"], "x")
+    args = service.run_args(["requestor", "4000"], "x", 4000)
     assert args[:2] == ["docker", "run"]
-    assert "--network=host" in args
+    assert "--network=bridge" in args
+    assert args[args.index("-p") + 1] == "127.0.0.1:4000:4000"
     assert args[args.index("-v") + 1] == f"{work_dir.resolve()}:/golem/work"
     assert args[args.index("--user") + 1] == "12345:12345"
     assert args[-3:] == [IMAGE_REF, "requestor", "4000"]
     default = DockerTaskApiService(work_dir, IMAGE_NAME, IMAGE_TAG)
-    assert default.user == f"{os.getuid()}:{os.getgid()}"
+    assert default.user == str(os.getuid())  # the uid alone, as the node
     await service.start(["nonsense", "1"], 4000)
     await service.wait_until_shutdown_complete(30)
     assert service.returncode not in (None, 0)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from golem_task_api.channels import GrpcioChannel
 from golem_task_api.client import RequestorAppClient
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
@@ -14,7 +15,10 @@ BAD_IDS = ["", ".", "..", "a/b", "/abs", "a\\b", "a\0b", "x" * 129]
 
 
 def stub(client: RequestorAppClient) -> pb_grpc.RequestorAppStub:
-    return pb_grpc.RequestorAppStub(client._channel)
+    """A raw grpcio stub on the client's plaintext channel (messages our client never sends)."""
+    channel = client._channel
+    assert isinstance(channel, GrpcioChannel)
+    return pb_grpc.RequestorAppStub(channel.channel)
 
 
 async def expect_status(call: object, code: grpc.StatusCode) -> str:

@@ -1,7 +1,6 @@
 """The provider answers one request and exits; `Shutdown` interrupts work."""
 
 import asyncio
-import time
 from pathlib import Path
 
 import grpc
@@ -66,11 +65,11 @@ async def test_shutdown_interrupts_long_compute(
     try:
         await asyncio.sleep(0.3)
         assert not compute.done()
-        started = time.monotonic()
-        await asyncio.wait_for(client.send_shutdown(), 1.0)
-        assert time.monotonic() - started < 1.0
-        await client.service.wait_until_shutdown_complete(2.0)
-        assert time.monotonic() - started < 2.0
+        # Events, generously bounded: the reply comes although Compute is still
+        # running (60 s of work), then the provider exits and the Compute call has ended.
+        await asyncio.wait_for(client.send_shutdown(), 30.0)
+        await client.service.wait_until_shutdown_complete(30.0)
+        await asyncio.wait_for(asyncio.gather(compute, return_exceptions=True), 30.0)
         if cooperative:
             assert (work_dir / "outcome.txt").read_text() == "interrupted"
     finally:

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import ssl
 import stat
+import subprocess
 from pathlib import Path
 
 import grpc
@@ -17,7 +18,7 @@ from golem_task_api.ports import free_port
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
 from golem_task_api.testutils import ServiceFactory, TaskLifecycleUtil
-from runtime_helpers import fake_service, start_requestor
+from runtime_helpers import FAKE_APP_COMMAND, fake_service, start_requestor
 
 
 def address(client: RequestorAppClient) -> str:
@@ -166,3 +167,30 @@ async def test_a_client_that_cannot_open_its_channel_stops_the_app(
     with pytest.raises(ValueError, match="unusable TLS files"):
         await RequestorAppClient.create(service, free_port(), health_timeout=5.0)
     assert not service.running()
+
+
+@pytest.mark.parametrize(
+    ("damaged", "role"),
+    [(tls.SERVER_KEY, "requestor"), (tls.SERVER_CERT, "provider"), (tls.CLIENT_CERT, "requestor")],
+)
+def test_a_damaged_tls_file_is_one_line_naming_it(tmp_path: Path, damaged: str, role: str) -> None:
+    write_tls_files(tmp_path)
+    (tmp_path / damaged).write_text("-----BEGIN GARBAGE-----\n", encoding="utf-8")
+    done = subprocess.run(
+        [*FAKE_APP_COMMAND, role, str(free_port()), "--work-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ") and str(tmp_path / damaged) in lines[0]
+
+
+def test_the_node_side_names_a_damaged_client_file(tmp_path: Path) -> None:
+    write_tls_files(tmp_path)
+    (tmp_path / tls.CLIENT_KEY).write_text("not a key", encoding="utf-8")
+    with pytest.raises(tls.TlsFileError, match=tls.CLIENT_KEY):
+        tls.client_context(tmp_path)

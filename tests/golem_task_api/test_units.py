@@ -8,7 +8,6 @@ import grpc
 import pytest
 from fake_app import FakeRequestor
 from golem_task_api import logs
-from golem_task_api.client import open_channel
 from golem_task_api.ids import check_id
 from golem_task_api.threading import Executor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -51,7 +50,7 @@ async def test_health_serves_empty_and_role_service(tmp_path: Path) -> None:
 
     client = await start_requestor(tmp_path, FakeRequestor())
     try:
-        async with open_channel(tmp_path, client.host, client.port) as channel:
+        async with grpc.aio.insecure_channel(f"{client.host}:{client.port}") as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             for name in ("", "golem_task_api.RequestorApp"):
                 reply = await stub.Check(health_pb2.HealthCheckRequest(service=name))

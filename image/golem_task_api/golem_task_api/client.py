@@ -1,8 +1,9 @@
 """Node-side clients: start an app through a service and call it.
 
 `create` starts the service, then polls the standard health service until
-it answers SERVING (the app is ready) or `health_timeout` passes. Failed
-calls raise `grpc.aio.AioRpcError` unchanged.
+it answers SERVING (the app is ready) or `health_timeout` passes. Calls go
+through `channels` (grpclib under TLS, grpcio in plaintext); failed calls
+raise `grpc.aio.AioRpcError` (`.code()`, `.details()`) either way.
 """
 
 import asyncio
@@ -11,16 +12,18 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
-from golem_task_api import tls
+from golem_task_api import rpcs
+from golem_task_api.channels import AppChannel, open_channel
 from golem_task_api.enums import VerifyResult
 from golem_task_api.legacy_service import TaskApiService, as_app_service
 from golem_task_api.proto import golem_task_api_pb2 as pb
-from golem_task_api.rpcs import PROVIDER_SERVICE, REQUESTOR_SERVICE, serialize
+from golem_task_api.rpcs import PROVIDER_SERVICE, REQUESTOR_SERVICE, Method
 from golem_task_api.services.base import TaskApiService as AppService
 from golem_task_api.structs import Infrastructure, Subtask, Task
 
@@ -29,14 +32,10 @@ logger = logging.getLogger(__name__)
 HEALTH_POLL_INTERVAL = 0.1
 #: 0.24's default for how long `create` waits for the app to serve.
 CONNECTION_TIMEOUT = 15.0
-HEALTH_CHECK_PATH = "/grpc.health.v1.Health/Check"
-#: The first connection attempts are refused while the app starts; without
-#: these grpcio backs off for a second or more before it tries again.
-_CHANNEL_OPTIONS: list[tuple[str, Any]] = [
-    ("grpc.initial_reconnect_backoff_ms", 50),
-    ("grpc.min_reconnect_backoff_ms", 50),
-    ("grpc.max_reconnect_backoff_ms", 500),
-]
+HEALTH_CHECK = Method("Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse)
+HEALTH_SERVICE = "grpc.health.v1.Health"
+Req = TypeVar("Req", bound=Message)
+Rep = TypeVar("Rep", bound=Message)
 
 
 class AppNotReadyError(TimeoutError):
@@ -47,25 +46,11 @@ class ShutdownException(Exception):
     """0.24's name for "the app was asked to shut down"; kept for apps that catch it."""
 
 
-def open_channel(work_dir: Path, host: str, port: int) -> grpc.aio.Channel:
-    """A channel using mutual TLS when the work dir holds the files, else plaintext."""
-    target = f"{host}:{port}"
-    client_tls = tls.client_tls(work_dir)
-    if client_tls is None:
-        return grpc.aio.insecure_channel(target, options=_CHANNEL_OPTIONS)
-    options = [*_CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", client_tls.target_name)]
-    return grpc.aio.secure_channel(target, client_tls.credentials, options=options)
-
-
-async def wait_for_serving(channel: grpc.aio.Channel, service: AppService, timeout: float) -> None:
+async def wait_for_serving(channel: AppChannel, service: AppService, timeout: float) -> None:
     """Poll health `Check("")` about every 0.1 s until SERVING."""
-    check = channel.unary_unary(
-        HEALTH_CHECK_PATH,
-        request_serializer=serialize,
-        response_deserializer=health_pb2.HealthCheckResponse.FromString,
-    )
     deadline = time.monotonic() + timeout
     last_problem = "no answer"
+    request = health_pb2.HealthCheckRequest(service="")
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -73,8 +58,8 @@ async def wait_for_serving(channel: grpc.aio.Channel, service: AppService, timeo
         if not service.running():
             raise AppNotReadyError("the app exited before it was SERVING")
         try:
-            reply = await check(
-                health_pb2.HealthCheckRequest(service=""), timeout=min(1.0, remaining)
+            reply = await channel.call(
+                HEALTH_SERVICE, HEALTH_CHECK, request, timeout=min(1.0, remaining)
             )
         except grpc.aio.AioRpcError as exc:
             last_problem = f"{exc.code().name}: {exc.details()}"
@@ -91,9 +76,7 @@ class _AppClient:
     DEFAULT_PORT: ClassVar[int] = 0
     SOFT_SHUTDOWN_TIMEOUT: ClassVar[float] = 5.0
 
-    def __init__(
-        self, service: AppService, channel: grpc.aio.Channel, host: str, port: int
-    ) -> None:
+    def __init__(self, service: AppService, channel: AppChannel, host: str, port: int) -> None:
         self.service = service
         self.host = host
         self.port = port
@@ -138,29 +121,24 @@ class _AppClient:
         try:
             await wait_for_serving(channel, service, health_timeout)
         except BaseException:
-            await channel.close(None)
+            await channel.close()
             raise
         return cls(service, channel, host, port)
 
     async def close(self) -> None:
         """Close this client's channel only; the app keeps running."""
-        await self._channel.close(None)
+        await self._channel.close()
 
-    async def _call(self, method: str, request: Any, reply_type: Any) -> Any:
-        call = self._channel.unary_unary(
-            f"/{self.SERVICE}/{method}",
-            request_serializer=serialize,
-            response_deserializer=reply_type.FromString,
-        )
-        return await call(request)
+    async def _call(self, method: Method[Req, Rep], request: Req) -> Rep:
+        return await self._channel.call(self.SERVICE, method, request)
 
     async def run_benchmark(self) -> float:
-        reply = await self._call("RunBenchmark", pb.RunBenchmarkRequest(), pb.RunBenchmarkReply)
+        reply = await self._call(rpcs.RUN_BENCHMARK, pb.RunBenchmarkRequest())
         return float(reply.score)
 
     async def send_shutdown(self) -> None:
         """Only the `Shutdown` rpc: the app replies, then stops by itself."""
-        await self._call("Shutdown", pb.ShutdownRequest(), pb.ShutdownReply)
+        await self._call(rpcs.SHUTDOWN, pb.ShutdownRequest())
 
     async def shutdown(self, timeout: float = 5.0) -> None:
         """Ask the app to stop, give it `timeout` seconds, then stop the service."""
@@ -171,7 +149,7 @@ class _AppClient:
                 with contextlib.suppress(TimeoutError):
                     await self.service.wait_until_shutdown_complete(timeout)
         finally:
-            await self._channel.close(None)
+            await self._channel.close()
             await self.service.stop()
 
 
@@ -188,7 +166,7 @@ class RequestorAppClient(_AppClient):
             max_subtasks_count=max_subtasks_count,
             task_params_json=json.dumps(task_params),
         )
-        reply = await self._call("CreateTask", request, pb.CreateTaskReply)
+        reply = await self._call(rpcs.CREATE_TASK, request)
         return Task(
             env_id=reply.env_id,
             prerequisites=json.loads(reply.prerequisites_json or "null"),
@@ -201,7 +179,7 @@ class RequestorAppClient(_AppClient):
         request = pb.NextSubtaskRequest(
             task_id=task_id, subtask_id=subtask_id, opaque_node_id=opaque_node_id
         )
-        reply = await self._call("NextSubtask", request, pb.NextSubtaskReply)
+        reply = await self._call(rpcs.NEXT_SUBTASK, request)
         if not reply.HasField("subtask"):
             return None
         return Subtask(
@@ -211,25 +189,25 @@ class RequestorAppClient(_AppClient):
 
     async def verify(self, task_id: str, subtask_id: str) -> tuple[VerifyResult, str]:
         request = pb.VerifyRequest(task_id=task_id, subtask_id=subtask_id)
-        reply = await self._call("Verify", request, pb.VerifyReply)
+        reply = await self._call(rpcs.VERIFY, request)
         return VerifyResult(reply.result), str(reply.reason)
 
     async def discard_subtasks(self, task_id: str, subtask_ids: list[str]) -> list[str]:
         request = pb.DiscardSubtasksRequest(task_id=task_id, subtask_ids=subtask_ids)
-        reply = await self._call("DiscardSubtasks", request, pb.DiscardSubtasksReply)
+        reply = await self._call(rpcs.DISCARD_SUBTASKS, request)
         return list(reply.discarded_subtask_ids)
 
     async def has_pending_subtasks(self, task_id: str) -> bool:
         request = pb.HasPendingSubtasksRequest(task_id=task_id)
-        reply = await self._call("HasPendingSubtasks", request, pb.HasPendingSubtasksReply)
+        reply = await self._call(rpcs.HAS_PENDING_SUBTASKS, request)
         return bool(reply.has_pending_subtasks)
 
     async def abort_task(self, task_id: str) -> None:
-        await self._call("AbortTask", pb.AbortTaskRequest(task_id=task_id), pb.AbortTaskReply)
+        await self._call(rpcs.ABORT_TASK, pb.AbortTaskRequest(task_id=task_id))
 
     async def abort_subtask(self, task_id: str, subtask_id: str) -> None:
         request = pb.AbortSubtaskRequest(task_id=task_id, subtask_id=subtask_id)
-        await self._call("AbortSubtask", request, pb.AbortSubtaskReply)
+        await self._call(rpcs.ABORT_SUBTASK, request)
 
 
 class ProviderAppClient(_AppClient):
@@ -246,7 +224,7 @@ class ProviderAppClient(_AppClient):
             subtask_id=subtask_id,
             subtask_params_json=json.dumps(subtask_params),
         )
-        reply = await self._call("Compute", request, pb.ComputeReply)
+        reply = await self._call(rpcs.COMPUTE, request)
         return Path(reply.output_filepath)
 
 

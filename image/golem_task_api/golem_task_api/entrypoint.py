@@ -17,7 +17,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from golem_task_api import logs
+from golem_task_api import logs, tls
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
 from golem_task_api.server import Role, serve
 from golem_task_api.threading import Executor
@@ -102,7 +102,11 @@ async def main(
     logs.configure()
     lifecycle = role_lifecycle or lifecycle_handler or AppLifecycleHandler()
     _install_signal_handlers(lifecycle)
-    await serve(role, Path(work_dir), port, handler, lifecycle)
+    try:
+        await serve(role, Path(work_dir), port, handler, lifecycle)
+    except tls.TlsFileError as exc:  # one line naming the file, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 #: 0.24.1's name: `from golem_task_api.entrypoint import entrypoint`.

@@ -5,11 +5,14 @@ so handlers only ever see safe ids and parsed objects. The server module
 turns the table into gRPC method handlers with one shared error mapping.
 """
 
+import abc
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from google.protobuf.message import Message
 
 from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.enums import VerifyResult
@@ -25,24 +28,76 @@ class CallContext:
 
     work_dir: Path
     lifecycle: AppLifecycleHandler
-    handler: Any  # RequestorAppHandler or ProviderAppHandler, per service
+    handler: RequestorAppHandler | ProviderAppHandler
 
 
-Call = Callable[[CallContext, Any], Awaitable[Any]]
+Req = TypeVar("Req", bound=Message)
+Rep = TypeVar("Rep", bound=Message)
+ReqT_co = TypeVar("ReqT_co", bound=Message, covariant=True)
+RepT_co = TypeVar("RepT_co", bound=Message, covariant=True)
 
 
 @dataclass(frozen=True)
-class Rpc:
-    request_type: Any
-    call: Call
+class Method(Generic[ReqT_co, RepT_co]):
+    """One rpc on the wire: its name, request type and reply type (stated once, here)."""
+
+    name: str
+    request_type: type[ReqT_co]
+    reply_type: type[RepT_co]
+
+    def path(self, service: str) -> str:
+        return f"/{service}/{self.name}"
+
+
+CREATE_TASK = Method("CreateTask", pb.CreateTaskRequest, pb.CreateTaskReply)
+NEXT_SUBTASK = Method("NextSubtask", pb.NextSubtaskRequest, pb.NextSubtaskReply)
+VERIFY = Method("Verify", pb.VerifyRequest, pb.VerifyReply)
+DISCARD_SUBTASKS = Method("DiscardSubtasks", pb.DiscardSubtasksRequest, pb.DiscardSubtasksReply)
+RUN_BENCHMARK = Method("RunBenchmark", pb.RunBenchmarkRequest, pb.RunBenchmarkReply)
+HAS_PENDING_SUBTASKS = Method(
+    "HasPendingSubtasks", pb.HasPendingSubtasksRequest, pb.HasPendingSubtasksReply
+)
+ABORT_TASK = Method("AbortTask", pb.AbortTaskRequest, pb.AbortTaskReply)
+ABORT_SUBTASK = Method("AbortSubtask", pb.AbortSubtaskRequest, pb.AbortSubtaskReply)
+SHUTDOWN = Method("Shutdown", pb.ShutdownRequest, pb.ShutdownReply)
+COMPUTE = Method("Compute", pb.ComputeRequest, pb.ComputeReply)
+
+
+class AnyRpc(abc.ABC):
+    """An rpc with its types erased, so one table can hold them all."""
+
+    method: Method[Message, Message]
     #: The provider answers one of these, then shuts itself down.
-    single_shot: bool = False
+    single_shot: bool
+
+    @abc.abstractmethod
+    async def answer(self, ctx: CallContext, request: Message) -> Message: ...
 
 
-def serialize(message: Any) -> bytes:
+class Rpc(AnyRpc, Generic[Req, Rep]):
+    """A method bound to the translation that serves it."""
+
+    def __init__(
+        self,
+        method: Method[Req, Rep],
+        call: Callable[[CallContext, Req], Awaitable[Rep]],
+        *,
+        single_shot: bool = False,
+    ) -> None:
+        self.method = method
+        self._request_type = method.request_type
+        self.call = call
+        self.single_shot = single_shot
+
+    async def answer(self, ctx: CallContext, request: Message) -> Message:
+        if not isinstance(request, self._request_type):
+            raise TypeError(f"{self.method.name} got a {type(request).__name__}")
+        return await self.call(ctx, request)
+
+
+def serialize(message: Message) -> bytes:
     """A protobuf message's wire bytes (typed, for grpcio's serializer hooks)."""
-    data: bytes = message.SerializeToString()
-    return data
+    return message.SerializeToString()
 
 
 def parse_json_object(kind: str, text: str) -> dict[str, Any]:
@@ -59,20 +114,22 @@ def parse_json_object(kind: str, text: str) -> dict[str, Any]:
 
 
 def _requestor(ctx: CallContext) -> RequestorAppHandler:
-    handler: RequestorAppHandler = ctx.handler
-    return handler
+    if not isinstance(ctx.handler, RequestorAppHandler):
+        raise TypeError("a requestor rpc reached a server without a requestor handler")
+    return ctx.handler
 
 
 def _provider(ctx: CallContext) -> ProviderAppHandler:
-    handler: ProviderAppHandler = ctx.handler
-    return handler
+    if not isinstance(ctx.handler, ProviderAppHandler):
+        raise TypeError("a provider rpc reached a server without a provider handler")
+    return ctx.handler
 
 
 def _task_dir(ctx: CallContext, task_id: str) -> RequestorTaskDir:
     return RequestorTaskDir(ctx.work_dir / check_dir_id("task_id", task_id))
 
 
-async def _create_task(ctx: CallContext, request: Any) -> Any:
+async def _create_task(ctx: CallContext, request: pb.CreateTaskRequest) -> pb.CreateTaskReply:
     task_dir = _task_dir(ctx, request.task_id)
     params = parse_json_object("task_params_json", request.task_params_json)
     task = await _requestor(ctx).create_task(task_dir, request.max_subtasks_count, params)
@@ -83,7 +140,7 @@ async def _create_task(ctx: CallContext, request: Any) -> Any:
     )
 
 
-async def _next_subtask(ctx: CallContext, request: Any) -> Any:
+async def _next_subtask(ctx: CallContext, request: pb.NextSubtaskRequest) -> pb.NextSubtaskReply:
     task_dir = _task_dir(ctx, request.task_id)
     subtask_id = check_dir_id("subtask_id", request.subtask_id)
     node_id = check_node_id(request.opaque_node_id)
@@ -98,45 +155,48 @@ async def _next_subtask(ctx: CallContext, request: Any) -> Any:
     )
 
 
-async def _verify(ctx: CallContext, request: Any) -> Any:
+async def _verify(ctx: CallContext, request: pb.VerifyRequest) -> pb.VerifyReply:
     task_dir = _task_dir(ctx, request.task_id)
     subtask_id = check_dir_id("subtask_id", request.subtask_id)
     result, reason = await _requestor(ctx).verify(task_dir, subtask_id)
     return pb.VerifyReply(result=VerifyResult(result).name, reason=reason or "")
 
 
-async def _discard_subtasks(ctx: CallContext, request: Any) -> Any:
+async def _discard_subtasks(
+    ctx: CallContext, request: pb.DiscardSubtasksRequest
+) -> pb.DiscardSubtasksReply:
     task_dir = _task_dir(ctx, request.task_id)
     subtask_ids = check_ids("subtask_id", list(request.subtask_ids))
     discarded = await _requestor(ctx).discard_subtasks(task_dir, subtask_ids)
     return pb.DiscardSubtasksReply(discarded_subtask_ids=list(discarded))
 
 
-async def _has_pending_subtasks(ctx: CallContext, request: Any) -> Any:
+async def _has_pending_subtasks(
+    ctx: CallContext, request: pb.HasPendingSubtasksRequest
+) -> pb.HasPendingSubtasksReply:
     task_dir = _task_dir(ctx, request.task_id)
     pending = await _requestor(ctx).has_pending_subtasks(task_dir)
     return pb.HasPendingSubtasksReply(has_pending_subtasks=bool(pending))
 
 
-async def _abort_task(ctx: CallContext, request: Any) -> Any:
+async def _abort_task(ctx: CallContext, request: pb.AbortTaskRequest) -> pb.AbortTaskReply:
     await _requestor(ctx).abort_task(_task_dir(ctx, request.task_id))
     return pb.AbortTaskReply()
 
 
-async def _abort_subtask(ctx: CallContext, request: Any) -> Any:
+async def _abort_subtask(ctx: CallContext, request: pb.AbortSubtaskRequest) -> pb.AbortSubtaskReply:
     task_dir = _task_dir(ctx, request.task_id)
     subtask_id = check_dir_id("subtask_id", request.subtask_id)
     await _requestor(ctx).abort_subtask(task_dir, subtask_id)
     return pb.AbortSubtaskReply()
 
 
-async def _run_benchmark(ctx: CallContext, request: Any) -> Any:
-    handler: RequestorAppHandler | ProviderAppHandler = ctx.handler
-    score = await handler.run_benchmark(ctx.work_dir)
+async def _run_benchmark(ctx: CallContext, request: pb.RunBenchmarkRequest) -> pb.RunBenchmarkReply:
+    score = await ctx.handler.run_benchmark(ctx.work_dir)
     return pb.RunBenchmarkReply(score=float(score))
 
 
-async def _compute(ctx: CallContext, request: Any) -> Any:
+async def _compute(ctx: CallContext, request: pb.ComputeRequest) -> pb.ComputeReply:
     check_dir_id("task_id", request.task_id)
     subtask_id = check_dir_id("subtask_id", request.subtask_id)
     params = parse_json_object("subtask_params_json", request.subtask_params_json)
@@ -147,7 +207,7 @@ async def _compute(ctx: CallContext, request: Any) -> Any:
     return pb.ComputeReply(output_filepath=str(output))
 
 
-async def _shutdown(ctx: CallContext, request: Any) -> Any:
+async def _shutdown(ctx: CallContext, request: pb.ShutdownRequest) -> pb.ShutdownReply:
     # Running work learns of it through the executor; the server stops once
     # this reply has been sent (the serve loop waits for the lifecycle event).
     Executor.request_shutdown()
@@ -158,20 +218,20 @@ async def _shutdown(ctx: CallContext, request: Any) -> Any:
 REQUESTOR_SERVICE = "golem_task_api.RequestorApp"
 PROVIDER_SERVICE = "golem_task_api.ProviderApp"
 
-REQUESTOR_RPCS: dict[str, Rpc] = {
-    "CreateTask": Rpc(pb.CreateTaskRequest, _create_task),
-    "NextSubtask": Rpc(pb.NextSubtaskRequest, _next_subtask),
-    "Verify": Rpc(pb.VerifyRequest, _verify),
-    "DiscardSubtasks": Rpc(pb.DiscardSubtasksRequest, _discard_subtasks),
-    "RunBenchmark": Rpc(pb.RunBenchmarkRequest, _run_benchmark),
-    "HasPendingSubtasks": Rpc(pb.HasPendingSubtasksRequest, _has_pending_subtasks),
-    "AbortTask": Rpc(pb.AbortTaskRequest, _abort_task),
-    "AbortSubtask": Rpc(pb.AbortSubtaskRequest, _abort_subtask),
-    "Shutdown": Rpc(pb.ShutdownRequest, _shutdown),
-}
+REQUESTOR_RPCS: tuple[AnyRpc, ...] = (
+    Rpc(CREATE_TASK, _create_task),
+    Rpc(NEXT_SUBTASK, _next_subtask),
+    Rpc(VERIFY, _verify),
+    Rpc(DISCARD_SUBTASKS, _discard_subtasks),
+    Rpc(RUN_BENCHMARK, _run_benchmark),
+    Rpc(HAS_PENDING_SUBTASKS, _has_pending_subtasks),
+    Rpc(ABORT_TASK, _abort_task),
+    Rpc(ABORT_SUBTASK, _abort_subtask),
+    Rpc(SHUTDOWN, _shutdown),
+)
 
-PROVIDER_RPCS: dict[str, Rpc] = {
-    "Compute": Rpc(pb.ComputeRequest, _compute, single_shot=True),
-    "RunBenchmark": Rpc(pb.RunBenchmarkRequest, _run_benchmark, single_shot=True),
-    "Shutdown": Rpc(pb.ShutdownRequest, _shutdown),
-}
+PROVIDER_RPCS: tuple[AnyRpc, ...] = (
+    Rpc(COMPUTE, _compute, single_shot=True),
+    Rpc(RUN_BENCHMARK, _run_benchmark, single_shot=True),
+    Rpc(SHUTDOWN, _shutdown),
+)

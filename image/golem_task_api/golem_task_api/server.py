@@ -1,22 +1,30 @@
-"""`grpc.aio` servers for both roles, built from the rpc table in `rpcs`.
+"""The app's gRPC server for either role: which stack serves, and the one error mapping.
 
-One wrapper maps errors for every rpc through `golem_task_api.errors`
-(whose fault: the node's, the task state's, or ours, logged with a
-traceback); the server keeps serving either way. The provider shuts itself down after its
-single answer; `Shutdown` replies first and then stops the server.
+Two stacks serve the same rpc table (`rpcs`), chosen per role and transport
+(measured; see DESIGN, "Transport"):
+
+* grpclib (`grpclib_server`) for providers and for any TLS server: it owns
+  the TLS context (ALPN optional for clients, client certificate required)
+  and the end of each connection (a client confirms it has read its last
+  reply before the server hangs up);
+* grpcio (`grpcio_server`) for a plaintext requestor: its C core keeps the
+  requestor's throughput, and its one final reply (`Shutdown`) is protected
+  by serving on for a short grace before stopping.
+
+`status_of` is the one place where an exception from an rpc becomes a gRPC
+status, by whose fault it is (`golem_task_api.errors`: the node's, the
+task state's, or ours, logged with a traceback); work cut short by
+`Shutdown` is CANCELLED; the server keeps serving either way.
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
+from grpclib.const import Status
 
 from golem_task_api import errors, readiness, tls
 
@@ -30,9 +38,8 @@ from golem_task_api.rpcs import (
     PROVIDER_SERVICE,
     REQUESTOR_RPCS,
     REQUESTOR_SERVICE,
+    AnyRpc,
     CallContext,
-    Rpc,
-    serialize,
 )
 from golem_task_api.threading import Executor
 
@@ -40,12 +47,14 @@ logger = logging.getLogger(__name__)
 
 #: How long in-flight rpcs may finish after shutdown begins before they are cancelled.
 STOP_GRACE_SECONDS = 0.5
+#: The most a client may take to show it has read its last reply.
+DELIVERY_GRACE_SECONDS = 1.0
 #: Error details travel in HTTP/2 trailers and grpcio clients drop a whole
 #: response whose metadata exceeds 16 KiB, so a message quoting hostile input
 #: (a 1 MB file name, say) is cut to this many characters.
 MAX_DETAILS_CHARS = 2000
-#: No SO_REUSEPORT: two servers must never silently share a port.
-_SERVER_OPTIONS = [("grpc.so_reuseport", 0)]
+#: The largest request accepted (grpcio's default limit too).
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
 class Role(enum.Enum):
@@ -53,17 +62,19 @@ class Role(enum.Enum):
     PROVIDER = "provider"
 
 
-_TABLES = {
+TABLES: dict[Role, tuple[str, tuple[AnyRpc, ...]]] = {
     Role.REQUESTOR: (REQUESTOR_SERVICE, REQUESTOR_RPCS),
     Role.PROVIDER: (PROVIDER_SERVICE, PROVIDER_RPCS),
 }
 
 
-class _SingleShot:
-    """Lets the provider take exactly one Compute / RunBenchmark."""
+class RpcError(Exception):
+    """End the current rpc with this status (raised inside the servers only)."""
 
-    def __init__(self) -> None:
-        self.taken = False
+    def __init__(self, status: Status, details: str) -> None:
+        super().__init__(details)
+        self.status = status
+        self.details = details
 
 
 def _details(exc: Exception) -> str:
@@ -73,85 +84,50 @@ def _details(exc: Exception) -> str:
     return text
 
 
-def _method_handler(
-    name: str, rpc: Rpc, ctx: CallContext, single_shot: _SingleShot
-) -> grpc.RpcMethodHandler[Any, Any]:
-    async def behaviour(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        if rpc.single_shot:
-            if single_shot.taken:
-                await context.abort(
-                    grpc.StatusCode.FAILED_PRECONDITION,
-                    "this provider server has already taken its one request",
-                )
-            single_shot.taken = True
-        try:
-            return await rpc.call(ctx, request)
-        except Exception as exc:
-            status, traceback = errors.status_for(exc)  # whose fault: see golem_task_api.errors
-            if not traceback:
-                logger.info("%s: %s: %.2000s", name, status.lower(), exc)
-                await context.abort(grpc.StatusCode[status], _details(exc))
-            if Executor.is_shutting_down():
-                # Work cut short by Shutdown is expected, not an internal error.
-                logger.info("%s interrupted by shutdown: %s", name, exc)
-                await context.abort(grpc.StatusCode.CANCELLED, f"interrupted by Shutdown: {exc}")
-            logger.exception("%s failed", name)
-            await context.abort(grpc.StatusCode[status], _details(exc))
-        finally:
-            if rpc.single_shot:
-                # call_soon: the reply goes out before the serve loop stops the server.
-                asyncio.get_running_loop().call_soon(ctx.lifecycle.request_shutdown)
-
-    return grpc.unary_unary_rpc_method_handler(
-        behaviour,
-        request_deserializer=rpc.request_type.FromString,
-        response_serializer=serialize,
-    )
-
-
 def prewarm() -> None:
-    """Set up the gRPC stack's per-process state before the first server is built.
+    """Import the stack providers serve on before the first server is built.
 
     A fork server's idle child calls this while it waits for its command line,
     so starting the server later costs less; without it the first server does it.
     """
-    grpc.aio.init_grpc_aio()  # type: ignore[attr-defined]
+    import golem_task_api.grpclib_server  # noqa: F401
 
 
-def build_server(
-    role: Role,
-    work_dir: Path,
-    handler: RequestorAppHandler | ProviderAppHandler,
-    lifecycle: AppLifecycleHandler,
-) -> grpc.aio.Server:
-    """A server with the role's service (not yet bound or started)."""
-    service_name, table = _TABLES[role]
-    ctx = CallContext(work_dir=work_dir, lifecycle=lifecycle, handler=handler)
-    single_shot = _SingleShot()
-    handlers = {name: _method_handler(name, rpc, ctx, single_shot) for name, rpc in table.items()}
-    server = grpc.aio.server(options=_SERVER_OPTIONS)
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service_name, handlers),))
-    return server
+def status_of(name: str, exc: Exception) -> tuple[Status, str]:
+    """The one place where an exception from an rpc becomes a gRPC status."""
+    if isinstance(exc, RpcError):
+        return exc.status, exc.details
+    status, traceback = errors.status_for(exc)  # whose fault: see golem_task_api.errors
+    if not traceback:
+        logger.info("%s: %s: %.2000s", name, status.lower(), exc)
+        return Status[status], _details(exc)
+    if Executor.is_shutting_down():
+        # Work cut short by Shutdown is expected, not an internal error.
+        logger.info("%s interrupted by shutdown: %s", name, exc)
+        return Status.CANCELLED, _details(RuntimeError(f"interrupted by Shutdown: {exc}"))
+    logger.error("%s failed", name, exc_info=exc)
+    return Status[status], _details(exc)
 
 
-def bind(server: grpc.aio.Server, work_dir: Path, port: int) -> None:
-    """Listen on all interfaces; mutual TLS if the work dir holds the files."""
-    credentials = tls.server_credentials(work_dir)
-    last_error: Exception | None = None
-    for host in ("[::]", "0.0.0.0"):
-        address = f"{host}:{port}"
-        try:
-            if credentials is None:
-                bound = server.add_insecure_port(address)
-            else:
-                bound = server.add_secure_port(address, credentials)
-        except RuntimeError as exc:
-            last_error = exc
-            continue
-        if bound:
-            logger.info("listening on %s (%s)", address, "mTLS" if credentials else "plaintext")
-            return
-    raise OSError(f"cannot listen on port {port}: {last_error}")
+class StackServer(Protocol):
+    """What `serve` needs from a stack."""
+
+    async def start(self, port: int) -> None: ...
+
+    async def stop(self) -> None:
+        """Finish rpcs in flight, make sure final replies arrive, stop."""
+
+
+def build_server(role: Role, ctx: CallContext) -> StackServer:
+    """The stack for this role and transport (damaged TLS files: `tls.TlsFileError`)."""
+    context = tls.server_context(ctx.work_dir)
+    if role is Role.REQUESTOR and context is None:
+        from golem_task_api.grpcio_server import GrpcioAppServer
+
+        return GrpcioAppServer(role, ctx)
+    from golem_task_api.grpclib_server import GrpclibAppServer
+
+    return GrpclibAppServer(role, ctx, context)
 
 
 async def serve(
@@ -163,22 +139,15 @@ async def serve(
 ) -> None:
     """Serve until the lifecycle's shutdown is requested, running its hooks."""
     lifecycle = lifecycle or AppLifecycleHandler()
-    server = build_server(role, work_dir, handler, lifecycle)
-    health_servicer = health_aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    bind(server, work_dir, port)
-
+    ctx = CallContext(work_dir=work_dir, lifecycle=lifecycle, handler=handler)
+    server = build_server(role, ctx)
     await lifecycle.on_before_startup()
-    await server.start()
+    await server.start(port)
     try:
-        service_name = _TABLES[role][0]
-        for name in ("", service_name):
-            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         readiness.announce()
         await lifecycle.on_after_startup()
         await lifecycle.shutdown_requested()
         await lifecycle.on_before_shutdown()
     finally:
-        await health_servicer.enter_graceful_shutdown()
-        await server.stop(STOP_GRACE_SECONDS)
+        await server.stop()
     await lifecycle.on_after_shutdown()

@@ -1,14 +1,25 @@
-"""The TLS files of a work dir and the gRPC credentials built from them.
+"""The TLS files of a work dir and the TLS contexts built from them.
 
 If all three server-side files exist the server requires mutual TLS,
 otherwise it serves plaintext (the contract's rule); the client follows the
 same rule so both sides agree without configuration.
+
+ALPN, as the contract's Transport section requires: the server selects `h2`
+when a client offers it and accepts clients that offer nothing (the Golem
+node's client); the client offers `h2` and accepts servers that select
+nothing (every app built on the original package). Certificates are checked
+either way: the server demands a client certificate signed by the client
+CA file, the client verifies the server against the server certificate file
+(no host names, as on Golem).
 """
 
+import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import grpc
+if TYPE_CHECKING:
+    import grpc
 
 SERVER_CERT = "task_api_server_cert.pem"
 SERVER_KEY = "task_api_server_key.pem"
@@ -17,33 +28,84 @@ CLIENT_KEY = "task_api_client_key.pem"
 
 SERVER_SIDE_FILES = (SERVER_CERT, SERVER_KEY, CLIENT_CERT)
 ALL_FILES = (SERVER_CERT, SERVER_KEY, CLIENT_CERT, CLIENT_KEY)
+ALPN_PROTOCOLS = ["h2"]
+
+
+class TlsFileError(ValueError):
+    """A TLS file of the work dir cannot be used; the message names it."""
 
 
 def tls_enabled(work_dir: Path) -> bool:
     return all((work_dir / name).is_file() for name in SERVER_SIDE_FILES)
 
 
-def server_credentials(work_dir: Path) -> grpc.ServerCredentials | None:
-    """Mutual-TLS credentials, or None for plaintext."""
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return str(exc.reason).replace("_", " ").lower()
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _load_ca(context: ssl.SSLContext, path: Path, role: str) -> None:
+    try:
+        context.load_verify_locations(cafile=str(path))
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise TlsFileError(f"{path}: not a usable {role} certificate ({_reason(exc)})") from None
+
+
+def _load_chain(context: ssl.SSLContext, cert: Path, key: Path, role: str) -> None:
+    _load_ca(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), cert, role)  # blame the cert if it is bad
+    try:
+        context.load_cert_chain(str(cert), str(key))
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise TlsFileError(
+            f"{key}: not a usable {role} key for {cert.name} ({_reason(exc)})"
+        ) from None
+
+
+def server_context(work_dir: Path) -> ssl.SSLContext | None:
+    """The server's mutual-TLS context, or None for plaintext."""
     if not tls_enabled(work_dir):
         return None
-    return grpc.ssl_server_credentials(
-        [((work_dir / SERVER_KEY).read_bytes(), (work_dir / SERVER_CERT).read_bytes())],
-        root_certificates=(work_dir / CLIENT_CERT).read_bytes(),
-        require_client_auth=True,
-    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    _load_chain(context, work_dir / SERVER_CERT, work_dir / SERVER_KEY, "server")
+    _load_ca(context, work_dir / CLIENT_CERT, "client")
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.set_alpn_protocols(ALPN_PROTOCOLS)
+    return context
+
+
+def client_context(work_dir: Path) -> ssl.SSLContext | None:
+    """A node client's context for the app in `work_dir`, or None when it is plaintext."""
+    if not tls_enabled(work_dir):
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = False  # the contract: clients do not check host names
+    context.verify_mode = ssl.CERT_REQUIRED
+    _load_ca(context, work_dir / SERVER_CERT, "server")
+    _load_chain(context, work_dir / CLIENT_CERT, work_dir / CLIENT_KEY, "client")
+    context.set_alpn_protocols(ALPN_PROTOCOLS)
+    return context
 
 
 @dataclass(frozen=True)
-class ClientTls:
-    credentials: grpc.ChannelCredentials
+class GrpcioClientTls:
+    """What a grpcio client needs for mutual TLS to an app (tests, tools).
+
+    grpcio insists that the server select ALPN `h2`; ours does.
+    """
+
+    credentials: "grpc.ChannelCredentials"
     #: The name grpcio checks the server certificate against, taken from the
     #: certificate itself: the contract says clients do not check host names.
     target_name: str
 
 
-def client_tls(work_dir: Path) -> ClientTls | None:
-    """Credentials for a node's client, or None when the server is plaintext."""
+def client_tls(work_dir: Path) -> GrpcioClientTls | None:
+    """grpcio credentials for a node's client, or None when the server is plaintext."""
+    import grpc
+
     if not tls_enabled(work_dir):
         return None
     server_cert = (work_dir / SERVER_CERT).read_bytes()
@@ -52,7 +114,7 @@ def client_tls(work_dir: Path) -> ClientTls | None:
         private_key=(work_dir / CLIENT_KEY).read_bytes(),
         certificate_chain=(work_dir / CLIENT_CERT).read_bytes(),
     )
-    return ClientTls(credentials, certificate_name(server_cert))
+    return GrpcioClientTls(credentials, certificate_name(server_cert))
 
 
 def certificate_name(pem: bytes) -> str:

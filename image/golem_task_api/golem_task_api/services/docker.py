@@ -1,15 +1,20 @@
 """Run an app's image in Docker, the way a Golem node does.
 
-    docker run --rm --network host -v WORK_DIR:/golem/work --user UID:GID \
-        --name NAME IMAGE:TAG requestor|provider PORT
+    docker run --rm -i --network bridge -p 127.0.0.1:PORT:PORT \
+        -v WORK_DIR:/golem/work --user UID [--cpuset-cpus C --memory 1g \
+        --cap-drop ALL] --name NAME IMAGE:TAG requestor|provider PORT
 
-The container shares the host's network (the app binds the port it is given;
-clients connect to 127.0.0.1), sees the work dir at `/golem/work`, and runs
-as the caller's uid:gid unless told otherwise: a uid the image does not
-know, so the app may write only in the work dir. The `docker run` client
-stays attached, so the container's exit is the client's exit; `stop()` goes
-through the engine by name (SIGTERM, then SIGKILL after a grace period).
-Containers still alive when the interpreter exits are removed.
+`network="bridge"` (the default) is what the node's Docker CPU environment
+does: the container gets its own network and the app's port is published,
+here on 127.0.0.1 only; `network="host"` shares the host's network instead.
+The work dir is bind-mounted at `/golem/work` with no `--workdir` override,
+and the container runs as the caller's uid alone, as on the node (no group:
+gid 0 inside): a uid the image does not know, so the app may write only in
+the work dir. `node_limits()` gives the node's default limits. The `docker
+run` client stays attached with stdin open, so the container's exit is the
+client's exit; `stop()` goes through the engine by name (SIGTERM, then
+SIGKILL after a grace period). Containers still alive when the interpreter
+exits are removed.
 """
 
 import asyncio
@@ -44,8 +49,16 @@ def _remove_leftovers() -> None:
 
 
 def default_user() -> str:
-    """The caller's uid:gid, as a node runs its containers."""
-    return f"{os.getuid()}:{os.getgid()}"
+    """The caller's uid alone, as a node runs its containers."""
+    return str(os.getuid())
+
+
+def node_limits(core: int | None = None) -> list[str]:
+    """The node's defaults: one core (not core 0 when there are more), 1 GiB, no capabilities."""
+    if core is None:
+        cores = sorted(os.sched_getaffinity(0))
+        core = cores[1] if len(cores) > 1 else cores[0]
+    return ["--cpuset-cpus", str(core), "--memory", "1g", "--cap-drop", "ALL"]
 
 
 class DockerTaskApiService(TaskApiService):
@@ -61,9 +74,14 @@ class DockerTaskApiService(TaskApiService):
         stop_grace: float = 3.0,
         name_prefix: str = "golem-task-api",
         extra_args: Sequence[str] = (),
+        network: str = "bridge",
     ) -> None:
-        """`user` is "uid:gid" (default: the caller's); `extra_args` go to
-        `docker run` before the image (e.g. `["--read-only"]`)."""
+        """`user` is "uid" or "uid:gid" (default: the caller's uid); `extra_args`
+        go to `docker run` before the image (e.g. `node_limits()`); `network` is
+        "bridge" (port published on `host`) or "host"."""
+        if network not in ("bridge", "host"):
+            raise ValueError(f"network must be 'bridge' or 'host', not {network!r}")
+        self.network = network
         self.work_dir = Path(work_dir)
         self.image = image
         self.tag = tag
@@ -81,8 +99,8 @@ class DockerTaskApiService(TaskApiService):
     def image_ref(self) -> str:
         return f"{self.image}:{self.tag}"
 
-    def run_args(self, command: Sequence[str], name: str) -> list[str]:
-        """The full `docker run` command line for `command`."""
+    def run_args(self, command: Sequence[str], name: str, port: int | None = None) -> list[str]:
+        """The full `docker run` command line for `command` (serving on `port`)."""
         work_dir = self.work_dir.resolve()
         if ":" in str(work_dir):
             raise ValueError(f"a work dir for docker -v cannot contain ':': {work_dir}")
@@ -91,7 +109,9 @@ class DockerTaskApiService(TaskApiService):
             "run",
             "--rm",
             "--pull=never",  # no registry is reachable; never wait for one
-            "--network=host",
+            "-i",  # stdin open, as the node keeps it
+            f"--network={self.network}",
+            *self._publish(port),
             "-v",
             f"{work_dir}:{CONTAINER_WORK_DIR}",
             "--user",
@@ -103,6 +123,11 @@ class DockerTaskApiService(TaskApiService):
             *command,
         ]
 
+    def _publish(self, port: int | None) -> list[str]:
+        if self.network == "host" or port is None:
+            return []
+        return ["-p", f"{self.host}:{port}:{port}"]
+
     async def start(self, command: list[str], port: int) -> tuple[str, int]:
         if self.running():
             raise RuntimeError("the service is already running")
@@ -110,10 +135,10 @@ class DockerTaskApiService(TaskApiService):
             # docker -v would create it, owned by root: say so instead.
             raise FileNotFoundError(f"work dir does not exist: {self.work_dir}")
         name = f"{self.name_prefix}-{uuid.uuid4().hex[:12]}"
-        args = self.run_args(command, name)
+        args = self.run_args(command, name, port)
         logger.debug("starting %s", args)
         self._process = await asyncio.create_subprocess_exec(
-            *args, stdin=asyncio.subprocess.DEVNULL, start_new_session=True
+            *args, stdin=asyncio.subprocess.PIPE, start_new_session=True
         )
         self.container_name = name
         self.port = port
@@ -154,6 +179,8 @@ class DockerTaskApiService(TaskApiService):
         self._forget()
 
     def _forget(self) -> None:
+        if self._process is not None and self._process.stdin is not None:
+            self._process.stdin.close()
         if self.container_name is not None:
             _live_containers.pop(self.container_name, None)
 
