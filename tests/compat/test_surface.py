@@ -62,12 +62,24 @@ def test_ssl_contexts(tmp_path: Path) -> None:
         task_api_ssl.create_server_ssl_context(tmp_path)
 
 
-async def test_clients_refuse_an_ssl_context_clearly(tmp_path: Path) -> None:
+async def test_clients_take_an_ssl_context_as_in_0_24(tmp_path: Path) -> None:
+    """0.24's way to mutual TLS: the node's context from `golem_task_api.ssl`."""
     from compat_helpers import inline_service
+    from golem_task_api.ports import free_port
 
-    with pytest.raises(ValueError, match=r"ssl\.SSLContext"):
+    write_tls_files(tmp_path)
+    context = task_api_ssl.create_client_ssl_context(tmp_path, tmp_path)
+    client = await api.RequestorAppClient.create(inline_service(tmp_path), free_port(), context)
+    try:
+        assert await client.run_benchmark() >= 0
+    finally:
+        await client.shutdown()
+    # And a plain client's context (no client certificate) is refused by the app.
+    plain = ssl.create_default_context(cafile=tmp_path / task_api_ssl.SERVER_CERT_FILE_NAME)
+    plain.check_hostname = False
+    with pytest.raises(Exception):  # noqa: B017 - refused at the handshake or the health wait
         await api.RequestorAppClient.create(
-            inline_service(tmp_path), 50005, ssl.create_default_context()
+            inline_service(tmp_path), free_port(), plain, health_timeout=3.0
         )
 
 

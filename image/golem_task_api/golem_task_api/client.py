@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import time
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
@@ -19,7 +20,7 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
 from golem_task_api import rpcs
-from golem_task_api.channels import AppChannel, open_channel
+from golem_task_api.channels import AppChannel, GrpclibChannel, open_channel
 from golem_task_api.enums import VerifyResult
 from golem_task_api.legacy_service import TaskApiService, as_app_service
 from golem_task_api.proto import golem_task_api_pb2 as pb
@@ -87,37 +88,49 @@ class _AppClient:
         cls,
         service: AppService | TaskApiService,
         port: int | None = None,
-        ssl_context: object | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         *,
         health_timeout: float = CONNECTION_TIMEOUT,
     ) -> Self:
         """Start the app in `service` on `port` and wait until it is ready.
 
         0.24's signature: `service` may be an 0.24 `TaskApiService`, `port`
-        defaults to `DEFAULT_PORT`; `ssl_context` must be None (grpcio takes
-        its TLS files from the service's work dir).
+        defaults to `DEFAULT_PORT`. TLS comes from `ssl_context` if given (as
+        in 0.24, e.g. from `golem_task_api.ssl`), else from the files in the
+        service's work dir, else plaintext.
         """
-        service = as_app_service(service, ssl_context)
+        service = as_app_service(service)
         port = cls.DEFAULT_PORT if port is None else port
         host, real_port = await service.start([cls.ROLE, str(port)], port)
         try:
             # A signal that it is SERVING, if the service has one, spares the polling:
             # the health check below then normally answers at its first attempt.
             await service.wait_ready(health_timeout)
-            return await cls.connect(service, host, real_port, health_timeout=health_timeout)
+            return await cls.connect(
+                service, host, real_port, health_timeout=health_timeout, ssl_context=ssl_context
+            )
         except BaseException:  # e.g. unreadable TLS files: the app must not outlive us
             await service.stop()
             raise
 
     @classmethod
     async def connect(
-        cls, service: AppService, host: str, port: int, *, health_timeout: float = 15.0
+        cls,
+        service: AppService,
+        host: str,
+        port: int,
+        *,
+        health_timeout: float = 15.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> Self:
         """Another client on its own channel to an app already running in `service`.
 
         A node may hold several connections; `close` it, `shutdown` stays with the first.
         """
-        channel = open_channel(service.work_dir, host, port)
+        if ssl_context is None:
+            channel = open_channel(service.work_dir, host, port)
+        else:
+            channel = GrpclibChannel(host, port, ssl_context)
         try:
             await wait_for_serving(channel, service, health_timeout)
         except BaseException:

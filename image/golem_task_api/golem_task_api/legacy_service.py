@@ -7,9 +7,10 @@ clients accept either kind: `as_app_service` wraps an 0.24 service.
 """
 
 import abc
+import ssl
 from pathlib import Path
 
-import grpc
+import grpclib.client
 
 from golem_task_api.services import base
 
@@ -39,26 +40,26 @@ class TaskApiService(abc.ABC):
         """Wait for the server to exit after `Shutdown`."""
 
     async def open_channel(
-        self, command: str, port: int, ssl_context: object | None = None
-    ) -> grpc.aio.Channel:
-        """Start the service, wait until it serves, and return a channel to it.
+        self, command: str, port: int, ssl_context: ssl.SSLContext | None = None
+    ) -> grpclib.client.Channel:
+        """Start the service, wait until it serves, and return a grpclib channel to it.
 
-        The channel is grpcio's (0.24 returned a grpclib one); the service is
-        stopped if it does not come up.
+        As in 0.24: `ssl_context` (for instance from `golem_task_api.ssl`) makes it
+        a TLS channel. The service is stopped if the app does not come up.
         """
-        from golem_task_api.client import CONNECTION_TIMEOUT, open_channel, wait_for_serving
+        from golem_task_api.channels import GrpclibChannel
+        from golem_task_api.client import CONNECTION_TIMEOUT, wait_for_serving
 
-        _refuse_ssl_context(ssl_context)
         bridge = ServiceBridge(self)
         try:
             host, real_port = await self.start(command, port)
-            channel = open_channel(bridge.work_dir, host, real_port)
+            channel = GrpclibChannel(host, real_port, ssl_context)
             try:
                 await wait_for_serving(channel, bridge, CONNECTION_TIMEOUT)
             except BaseException:
-                await channel.close(None)
+                await channel.close()
                 raise
-            return channel
+            return channel.channel
         except BaseException:
             if self.running():
                 await self.stop()
@@ -89,19 +90,8 @@ class ServiceBridge(base.TaskApiService):
         )
 
 
-def _refuse_ssl_context(ssl_context: object | None) -> None:
-    if ssl_context is not None:
-        raise ValueError(
-            "grpcio cannot use an ssl.SSLContext: put the TLS files in the "
-            "app's work dir and give the client a service with that work_dir"
-        )
-
-
-def as_app_service(
-    service: base.TaskApiService | TaskApiService, ssl_context: object | None = None
-) -> base.TaskApiService:
+def as_app_service(service: base.TaskApiService | TaskApiService) -> base.TaskApiService:
     """The service the clients drive: `service` itself, or a bridge to an 0.24 one."""
-    _refuse_ssl_context(ssl_context)
     if isinstance(service, TaskApiService):
         return ServiceBridge(service)
     return service
