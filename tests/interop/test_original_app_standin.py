@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from golem_task_api.network import results
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -44,5 +45,10 @@ def test_golem_task_api_run_drives_a_no_alpn_app_over_tls(tmp_path: Path, stub_f
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report, done.stdout
-    results = sorted(path.read_text() for path in out.iterdir())
-    assert results == ["ALPHA", "BETA", "GAMMA"]
+    (manifest,) = out.glob(f"*{results.MANIFEST_SUFFIX}")
+    _, lines = results.read_manifest(manifest)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [manifest.name, *(line["file"] for line in lines), *(p.name for p in out.glob("*.input.*"))]
+    )
+    found = sorted((out / line["file"]).read_text() for line in lines)
+    assert found == ["ALPHA", "BETA", "GAMMA"]
