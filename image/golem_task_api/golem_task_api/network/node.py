@@ -26,14 +26,13 @@ import grpc
 
 from golem_task_api import nodemoves
 from golem_task_api.client import RequestorAppClient
-from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
-from golem_task_api.enums import VerifyResult
+from golem_task_api.dirutils import RequestorDir, RequestorTaskDir
 from golem_task_api.network import apps, files, measures, results, resume, workroot
+from golem_task_api.network.attempt import Attempt, AttemptRunner
 from golem_task_api.network.measures import WorkMeter
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
 from golem_task_api.network.results import Describer, OutDir
 from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
-from golem_task_api.structs import Subtask
 
 logger = logging.getLogger(__name__)
 
@@ -72,18 +71,6 @@ class NetworkConfig:
 
 class _GiveUp(Exception):
     pass
-
-
-@dataclass
-class _Attempt:
-    subtask_id: str
-    provider: str
-    verified: bool = False
-    reason: str = ""
-    work: float | None = None
-    seconds: float = 0.0
-    result: Path | None = None
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 class LocalNetwork:
@@ -216,21 +203,14 @@ class LocalNetwork:
         if self._ledger is not None:
             self._ledger.write(subtask_id, state, **details)
 
-    async def _publish(self, attempt: _Attempt) -> None:
-        """The verified result goes to --out (atomically), then the ledger says so."""
-        published = ""
-        if self._out is not None and attempt.result is not None:
-            target = await asyncio.to_thread(
-                self._out.publish, attempt.result, attempt.subtask_id, attempt.details
-            )
-            published = target.name
-        self._note(attempt.subtask_id, "verified", work=attempt.work, published=published)
-
     async def _schedule(self, task_id: str) -> None:
-        requestor = self._requestor
-        assert requestor is not None
+        requestor, task_dir, root = self._requestor, self._task_dir, self._root
+        assert requestor is not None and task_dir is not None and root is not None
+        attempts = AttemptRunner(
+            self.config, requestor, task_dir, root, self._ledger, self._out, lambda: self._keep
+        )
         free = [f"provider-{n}" for n in range(self.config.providers, 0, -1)]
-        running: dict[asyncio.Task[_Attempt], str] = {}
+        running: dict[asyncio.Task[Attempt], str] = {}
         try:
             while True:
                 while free and await requestor.has_pending_subtasks(task_id):
@@ -245,8 +225,8 @@ class LocalNetwork:
                         free.append(provider)
                         break
                     logger.info("%s -> %s: %s", subtask_id, provider, subtask.resources)
-                    attempt = _Attempt(subtask_id, provider)
-                    job = asyncio.create_task(self._attempt(task_id, attempt, subtask))
+                    attempt = Attempt(subtask_id, provider)
+                    job = asyncio.create_task(attempts.run(task_id, attempt, subtask))
                     running[job] = provider
                     self.stats.running = len(running)
                     self.observer.subtask_started(subtask_id, provider)
@@ -264,7 +244,7 @@ class LocalNetwork:
                 await asyncio.gather(*running, return_exceptions=True)
             self.stats.running = 0
 
-    def _record(self, attempt: _Attempt) -> None:
+    def _record(self, attempt: Attempt) -> None:
         stats = self.stats
         if attempt.verified:
             stats.verified += 1
@@ -285,76 +265,6 @@ class LocalNetwork:
                 f"last: {attempt.reason}"
             )
         stats.retried += 1
-
-    async def _attempt(self, task_id: str, attempt: _Attempt, subtask: Subtask) -> _Attempt:
-        """Run one subtask on a fresh provider, deliver the result and verify it."""
-        started = time.monotonic()
-        try:
-            attempt.result = result = await self._compute(task_id, attempt, subtask)
-            if result is not None:
-                await self._judge(task_id, attempt, result)
-            if attempt.verified:
-                await self._publish(attempt)
-            return attempt
-        finally:
-            attempt.seconds = time.monotonic() - started
-
-    async def _compute(self, task_id: str, attempt: _Attempt, subtask: Subtask) -> Path | None:
-        """The result, copied to the requestor; None (reason set, subtask aborted) if it failed."""
-        requestor, task_dir, root = self._requestor, self._task_dir, self._root
-        assert requestor is not None and task_dir is not None and root is not None
-        sid = attempt.subtask_id
-        provider_dir = ProviderTaskDir(root / "providers" / sid)
-        try:
-            nodemoves.hand_out(task_dir, subtask, provider_dir)
-            if self.config.tls:
-                await asyncio.to_thread(apps.write_tls, provider_dir)
-            service = self.config.make_service(provider_dir)
-            output = await asyncio.wait_for(
-                apps.compute_once(service, task_id, sid, subtask.params),
-                self.config.subtask_timeout,
-            )
-            result = nodemoves.deliver_result(provider_dir, output, task_dir, sid)
-            inputs = [provider_dir.subtask_inputs_dir / name for name in subtask.resources]
-            attempt.details = measures.describe(self.config.describe, result, inputs)
-            self._note(sid, "delivered", result=result.name, details=attempt.details)
-            return result
-        except (
-            grpc.aio.AioRpcError,
-            apps.ProviderCrashed,
-            apps.AppStartError,
-            files.FileMoveError,
-            OSError,
-            TimeoutError,
-        ) as exc:
-            attempt.reason = apps.describe(exc)
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                await requestor.abort_subtask(task_id, sid)
-            return None
-        finally:
-            if not self._keep:
-                shutil.rmtree(provider_dir, ignore_errors=True)
-
-    async def _judge(self, task_id: str, attempt: _Attempt, result: Path) -> None:
-        """Measure the delivered result and `Verify` it; a failure is discarded or put back."""
-        requestor = self._requestor
-        assert requestor is not None
-        sid = attempt.subtask_id
-        if self.config.work_meter is not None:
-            attempt.work = measures.measure(self.config.work_meter, result)
-        try:
-            verdict, reason = await requestor.verify(task_id, sid)
-        except grpc.aio.AioRpcError as exc:
-            verdict, reason = VerifyResult.INCONCLUSIVE, f"Verify failed: {apps.describe(exc)}"
-        logger.info("%s: Verify -> %s (%s)", sid, VerifyResult(verdict).name, reason)
-        if verdict == VerifyResult.SUCCESS:
-            attempt.verified = True
-        elif verdict == VerifyResult.FAILURE:
-            attempt.reason = f"rejected: {reason}"  # the app put the work back
-        else:
-            attempt.reason = f"{VerifyResult(verdict).name.lower()}: {reason}"
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                await requestor.discard_subtasks(task_id, [sid])
 
 
 async def run_task(config: NetworkConfig, observer: Observer | None = None) -> Report:

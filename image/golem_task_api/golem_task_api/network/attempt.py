@@ -1,0 +1,147 @@
+"""One attempt at a subtask: compute on a fresh provider, deliver, verify, publish.
+
+Kept apart from the scheduler in `node` because an attempt's life is the
+contract's per-subtask steps (hand out, `Compute`, deliver, `Verify`,
+abort or discard on failure), while `node` only decides when to start one
+and what a finished one means for the task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+from golem_task_api import nodemoves
+from golem_task_api.client import RequestorAppClient
+from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
+from golem_task_api.enums import VerifyResult
+from golem_task_api.network import apps, files, measures, workroot
+from golem_task_api.network.results import OutDir
+from golem_task_api.structs import Subtask
+
+if TYPE_CHECKING:
+    from golem_task_api.network.node import NetworkConfig
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Attempt:
+    """What one provider made of one subtask; `reason` says why it was not verified."""
+
+    subtask_id: str
+    provider: str
+    verified: bool = False
+    reason: str = ""
+    work: float | None = None
+    seconds: float = 0.0
+    result: Path | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AttemptRunner:
+    """Runs attempts for one task against its requestor, task dir and ledger.
+
+    `keep` is asked at the end of each attempt (not fixed up front) because the
+    run may decide to keep work dirs while attempts are still in flight.
+    """
+
+    config: NetworkConfig
+    requestor: RequestorAppClient
+    task_dir: RequestorTaskDir
+    root: Path
+    ledger: workroot.Ledger | None
+    out: OutDir | None
+    keep: Callable[[], bool]
+
+    def note(self, subtask_id: str, state: str, **details: Any) -> None:
+        if self.ledger is not None:
+            self.ledger.write(subtask_id, state, **details)
+
+    async def run(self, task_id: str, attempt: Attempt, subtask: Subtask) -> Attempt:
+        """Run one subtask on a fresh provider, deliver the result and verify it."""
+        started = time.monotonic()
+        try:
+            attempt.result = result = await self._compute(task_id, attempt, subtask)
+            if result is not None:
+                await self._judge(task_id, attempt, result)
+            if attempt.verified:
+                await self._publish(attempt)
+            return attempt
+        finally:
+            attempt.seconds = time.monotonic() - started
+
+    async def _publish(self, attempt: Attempt) -> None:
+        """The verified result goes to --out (atomically), then the ledger says so."""
+        published = ""
+        if self.out is not None and attempt.result is not None:
+            target = await asyncio.to_thread(
+                self.out.publish, attempt.result, attempt.subtask_id, attempt.details
+            )
+            published = target.name
+        self.note(attempt.subtask_id, "verified", work=attempt.work, published=published)
+
+    async def _compute(self, task_id: str, attempt: Attempt, subtask: Subtask) -> Path | None:
+        """The result, copied to the requestor; None (reason set, subtask aborted) if it failed."""
+        requestor, task_dir, root = self.requestor, self.task_dir, self.root
+        sid = attempt.subtask_id
+        provider_dir = ProviderTaskDir(root / "providers" / sid)
+        try:
+            nodemoves.hand_out(task_dir, subtask, provider_dir)
+            if self.config.tls:
+                await asyncio.to_thread(apps.write_tls, provider_dir)
+            service = self.config.make_service(provider_dir)
+            output = await asyncio.wait_for(
+                apps.compute_once(service, task_id, sid, subtask.params),
+                self.config.subtask_timeout,
+            )
+            result = nodemoves.deliver_result(provider_dir, output, task_dir, sid)
+            inputs = [provider_dir.subtask_inputs_dir / name for name in subtask.resources]
+            attempt.details = measures.describe(self.config.describe, result, inputs)
+            self.note(sid, "delivered", result=result.name, details=attempt.details)
+            return result
+        except (
+            grpc.aio.AioRpcError,
+            apps.ProviderCrashed,
+            apps.AppStartError,
+            files.FileMoveError,
+            OSError,
+            TimeoutError,
+        ) as exc:
+            attempt.reason = apps.describe(exc)
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await requestor.abort_subtask(task_id, sid)
+            return None
+        finally:
+            if not self.keep():
+                shutil.rmtree(provider_dir, ignore_errors=True)
+
+    async def _judge(self, task_id: str, attempt: Attempt, result: Path) -> None:
+        """Measure the delivered result and `Verify` it; a failure is discarded or put back."""
+        requestor = self.requestor
+        sid = attempt.subtask_id
+        if self.config.work_meter is not None:
+            attempt.work = measures.measure(self.config.work_meter, result)
+        try:
+            verdict, reason = await requestor.verify(task_id, sid)
+        except grpc.aio.AioRpcError as exc:
+            verdict, reason = VerifyResult.INCONCLUSIVE, f"Verify failed: {apps.describe(exc)}"
+        logger.info("%s: Verify -> %s (%s)", sid, VerifyResult(verdict).name, reason)
+        if verdict == VerifyResult.SUCCESS:
+            attempt.verified = True
+        elif verdict == VerifyResult.FAILURE:
+            attempt.reason = f"rejected: {reason}"  # the app put the work back
+        else:
+            attempt.reason = f"{VerifyResult(verdict).name.lower()}: {reason}"
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await requestor.discard_subtasks(task_id, [sid])
