@@ -79,7 +79,13 @@ async def local_run(subtasks: int, providers: int, tls: bool) -> dict[str, float
     with tempfile.TemporaryDirectory(prefix="local-run-") as tmp:
         source = Path(tmp) / "input.txt"
         source.write_text(INPUT_TEXT, encoding="utf-8")
-        services = cli.process_services()  # what `tutorial-app run` uses
+        # What `tutorial-app run` uses (older checkouts kept it in cli).
+        if hasattr(cli, "process_services"):
+            services = cli.process_services()
+        else:
+            from tutorial_app import local_run as app_local_run
+
+            services = app_local_run.process_services()
         config = NetworkConfig(
             inputs=[source],
             task_params={"difficulty": 0, "resources": [source.name], "subtasks_count": subtasks},
