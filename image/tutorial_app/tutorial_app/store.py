@@ -15,8 +15,8 @@ out waits until everything the call saw is durable. If a write or an fsync
 fails, the call fails and the cached state is dropped; the next call
 reloads the durable prefix from disk *without* repairing files again, so
 calls in flight keep their staged files. This process is the only writer
-(the entry point holds the work dir's lock). Only the most recently used
-idle tasks stay cached.
+(the entry point holds the work dir's lock). Which idle tasks stay cached
+is `task_cache`'s to decide.
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from golem_task_api.errors import NotFound
 
@@ -38,15 +36,12 @@ from tutorial_app.events import Event
 from tutorial_app.journal import Journal, JournalError, fsync_dir
 from tutorial_app.reader import JOURNAL_NAME, SNAPSHOT_NAME, read_task
 from tutorial_app.state import TaskState
+from tutorial_app.task_cache import MAX_CACHED_SETTLED, MAX_CACHED_TASKS, TaskCache, TaskEntry
 from tutorial_app.writer import write_atomic
 
 logger = logging.getLogger(__name__)
 
 MIN_COMPACT_EVENTS = 1000
-#: Idle tasks beyond this many drop their cached state (reloaded on demand).
-MAX_CACHED_TASKS = 32
-#: Of those, settled tasks (nothing pending or out) beyond this many go first.
-MAX_CACHED_SETTLED = 4
 
 __all__ = [
     "JOURNAL_NAME",
@@ -65,21 +60,10 @@ class NoSuchTask(NotFound):
     """The call names a task that CreateTask never made (NOT_FOUND)."""
 
 
-@dataclass
-class _Entry:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    state: TaskState | None = None
-    journal: Journal | None = None
-    input_meta: dict[str, Any] | None = None
-    journal_events: int = 0
-    repaired: bool = False  # kept across a roll-back: files are repaired once per process
-    users: int = 0  # calls inside `session()`, holding or waiting for the lock
-
-
 class Session:
     """One call's view of a task, inside `TaskStore.session`."""
 
-    def __init__(self, store: TaskStore, task_dir: Path, entry: _Entry) -> None:
+    def __init__(self, store: TaskStore, task_dir: Path, entry: TaskEntry) -> None:
         self._store, self._dir, self._entry = store, task_dir, entry
 
     @property
@@ -115,18 +99,15 @@ class TaskStore:
     ) -> None:
         """`repair` runs (in a thread) on each state first loaded from disk in this
         process; its events are committed."""
-        self._entries: dict[str, _Entry] = {}
-        self._cached: dict[str, _Entry] = {}  # entries holding a state, least recent first
+        self._cache = TaskCache(max_cached, max_settled)
         self._min_compact_events = min_compact_events
         self._repair = repair
-        self._max_cached = max_cached
-        self._max_settled = max_settled
 
     @contextlib.asynccontextmanager
     async def session(self, task_dir: Path) -> AsyncIterator[Session]:
         """Locked and loaded; on the way out, wait until what the call saw is durable."""
         key = os.path.abspath(task_dir)
-        entry = self._entry(key)
+        entry = self._cache.entry(key)
         entry.users += 1
         try:
             async with entry.lock:
@@ -142,29 +123,10 @@ class TaskStore:
                     raise
         finally:
             entry.users -= 1
-            self._drop_if_unknown(key, entry)
-        self._evict_idle()
+            self._cache.drop_if_unknown(key, entry)
+        self._cache.evict_idle()
 
-    def _entry(self, key: str) -> _Entry:
-        entry = self._entries.get(key)
-        if entry is None:
-            entry = self._entries[key] = _Entry()
-        elif entry.state is not None:  # most recently used last: eviction takes the front
-            self._cached.pop(key, None)
-            self._cached[key] = entry
-        return entry
-
-    def _drop_if_unknown(self, key: str, entry: _Entry) -> None:
-        """Forget the entry of a directory that holds no task once no call uses it.
-
-        A task once loaded keeps its (small) entry: it remembers that the task's
-        files were repaired, so a reload never repairs under a call in flight.
-        """
-        unused = not entry.users and entry.state is None and entry.journal is None
-        if unused and not entry.repaired and self._entries.get(key) is entry:
-            del self._entries[key]
-
-    def _roll_back(self, entry: _Entry, journal: Journal) -> None:
+    def _roll_back(self, entry: TaskEntry, journal: Journal) -> None:
         """After the journal was poisoned: cut what is not durable and drop the cached
         state; the next call reloads the durable prefix (no repair: see `session`)."""
         if entry.journal is journal:
@@ -172,28 +134,7 @@ class TaskStore:
             journal.close()
             entry.state, entry.journal = None, None
 
-    def _evict_idle(self) -> None:
-        """Drop the cached state of idle tasks, least recently used first: settled
-        ones beyond `max_settled`, then any beyond `max_cached`."""
-        cached = self._cached.items()
-        settled = [k for k, e in cached if e.state is not None and e.state.is_settled()]
-        surplus = set(settled[: max(0, len(settled) - self._max_settled)])
-        excess = len(self._cached) - self._max_cached
-        if excess <= 0 and not surplus:
-            return
-        for key in list(self._cached):
-            if excess <= 0 and key not in surplus:
-                continue
-            entry = self._cached[key]
-            if entry.users or (entry.journal is not None and entry.journal.busy()):
-                continue
-            if entry.journal is not None:
-                entry.journal.close()
-            entry.state, entry.journal = None, None
-            del self._cached[key]
-            excess -= 1
-
-    async def _load(self, task_dir: Path, key: str, entry: _Entry) -> None:
+    async def _load(self, task_dir: Path, key: str, entry: TaskEntry) -> None:
         if entry.state is not None:
             return
         loaded, replayed, meta = await asyncio.to_thread(writer.load_owned, task_dir)
@@ -207,11 +148,11 @@ class TaskStore:
             repairs = await asyncio.to_thread(self._repair, task_dir, loaded)
         entry.state, entry.input_meta, entry.journal_events = loaded, meta, replayed
         entry.repaired = True
-        self._cached[key] = entry
+        self._cache.keep(key, entry)
         await self._commit(task_dir, entry, repairs)
 
     async def _create(
-        self, task_dir: Path, entry: _Entry, state: TaskState, data: bytes | None
+        self, task_dir: Path, entry: TaskEntry, state: TaskState, data: bytes | None
     ) -> None:
         if entry.state is not None:
             raise RuntimeError(f"create over an existing task in {task_dir}")
@@ -221,9 +162,9 @@ class TaskStore:
         entry.journal = await asyncio.to_thread(Journal.open, task_dir / JOURNAL_NAME, state.seq)
         entry.state, entry.input_meta, entry.journal_events = state, meta, 0
         entry.repaired = True
-        self._cached[os.path.abspath(task_dir)] = entry
+        self._cache.keep(os.path.abspath(task_dir), entry)
 
-    async def _commit(self, task_dir: Path, entry: _Entry, planned: Sequence[Event]) -> None:
+    async def _commit(self, task_dir: Path, entry: TaskEntry, planned: Sequence[Event]) -> None:
         """Write to the journal, then apply; if the write fails, nothing is applied."""
         if not planned:
             return
@@ -249,7 +190,7 @@ class TaskStore:
             except OSError as exc:  # the journal still holds everything; try again later
                 logger.warning("could not compact %s: %s", task_dir, exc)
 
-    async def _compact(self, task_dir: Path, entry: _Entry) -> None:
+    async def _compact(self, task_dir: Path, entry: TaskEntry) -> None:
         """Fold the journal into the snapshot, off the loop (the lock keeps the state still)."""
         state, journal, meta = entry.state, entry.journal, entry.input_meta
         if state is None or journal is None or meta is None:
@@ -267,16 +208,15 @@ class TaskStore:
 
     def is_cached(self, task_dir: Path) -> bool:
         """Whether the task's state is in memory (diagnostics, tests)."""
-        entry = self._entries.get(os.path.abspath(task_dir))
+        entry = self._cache.get(os.path.abspath(task_dir))
         return entry is not None and entry.state is not None
 
     def tracked(self) -> int:
         """How many task dirs this store keeps an entry for (diagnostics, tests)."""
-        return len(self._entries)
+        return len(self._cache)
 
     def forget(self, task_dir: Path) -> None:
         """Drop the cached state (tests use it to force a reload from disk)."""
-        self._cached.pop(os.path.abspath(task_dir), None)
-        entry = self._entries.pop(os.path.abspath(task_dir), None)
+        entry = self._cache.forget(os.path.abspath(task_dir))
         if entry is not None and entry.journal is not None:
             entry.journal.close()
