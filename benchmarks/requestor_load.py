@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -75,6 +76,12 @@ def rss_peak_mib(pid: int) -> float:
 
 def rss_now_mib(pid: int) -> float:
     return _status_mib(pid, "VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process: the cost on a shared machine, less noisy than rates."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -147,6 +154,7 @@ async def measure(parts: int, concurrency: int) -> dict[str, float]:
             results = await requestor.create_task("load", parts)
             task_dir = requestor.task_dir("load")
             latencies: list[float] = []
+            app_cpu, node_cpu = cpu_seconds(requestor.pid), time.process_time()
             started = time.perf_counter()
             await asyncio.gather(
                 *(
@@ -155,6 +163,8 @@ async def measure(parts: int, concurrency: int) -> dict[str, float]:
                 )
             )
             elapsed = time.perf_counter() - started
+            app_cpu = cpu_seconds(requestor.pid) - app_cpu
+            node_cpu = time.process_time() - node_cpu
             peak = rss_peak_mib(requestor.pid)
             done = len(list(task_dir.task_outputs_dir.iterdir()))
         finally:
@@ -168,6 +178,8 @@ async def measure(parts: int, concurrency: int) -> dict[str, float]:
         "p99_ms": cuts[98] * 1000,
         "peak_rss_mib": peak,
         "cost_s_per_pair": elapsed / parts,
+        "app_cpu_ms_per_pair": app_cpu * 1000 / parts,
+        "node_cpu_ms_per_pair": node_cpu * 1000 / parts,
     }
 
 
@@ -175,7 +187,14 @@ async def run(sizes: list[int], concurrency: int) -> dict[str, Any]:
     figures = {size: await measure(size, concurrency) for size in sizes}
     report: dict[str, Any] = {
         key: {size: round(f[key], 3) for size, f in figures.items()}
-        for key in ("pairs_per_s", "p50_ms", "p99_ms", "peak_rss_mib")
+        for key in (
+            "pairs_per_s",
+            "p50_ms",
+            "p99_ms",
+            "peak_rss_mib",
+            "app_cpu_ms_per_pair",
+            "node_cpu_ms_per_pair",
+        )
     }
     if 100 in figures and 10000 in figures:
         ratio = figures[10000]["cost_s_per_pair"] / figures[100]["cost_s_per_pair"]

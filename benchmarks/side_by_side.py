@@ -19,8 +19,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+#: pairs/s (higher is better), then CPU ms per pair of the app and of the
+#: node side (lower is better; steadier than rates on a shared machine).
+FIGURES = ("pairs_per_s", "app_cpu_ms_per_pair", "node_cpu_ms_per_pair")
 
-def run_once(tree: Path, parts: list[int], extra: list[str]) -> dict[str, float]:
+
+def run_once(tree: Path, parts: list[int], extra: list[str]) -> dict[str, dict[str, float]]:
     tree = tree.resolve()
     paths = [tree / "image" / "golem_task_api", tree / "image" / "tutorial_app"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in paths))
@@ -28,8 +32,8 @@ def run_once(tree: Path, parts: list[int], extra: list[str]) -> dict[str, float]
     out = subprocess.run(
         [*args, "--parts", *map(str, parts)], env=env, check=True, capture_output=True, text=True
     ).stdout
-    figures: dict[str, float] = json.loads(out)["pairs_per_s"]
-    return figures
+    report = json.loads(out)
+    return {key: report[key] for key in FIGURES if key in report}
 
 
 def main() -> None:
@@ -41,18 +45,24 @@ def main() -> None:
     parser.add_argument("--tls", action="store_true", help="pass --tls (both trees need it)")
     args = parser.parse_args()
     trees = [args.before, *args.after]
-    samples: dict[str, dict[str, list[float]]] = {str(tree): {} for tree in trees}
+    samples: dict[str, dict[str, dict[str, list[float]]]] = {str(t): {} for t in trees}
     for _ in range(args.rounds):
         for tree in trees:
-            for size, rate in run_once(tree, args.parts, ["--tls"] if args.tls else []).items():
-                samples[str(tree)].setdefault(size, []).append(rate)
+            report = run_once(tree, args.parts, ["--tls"] if args.tls else [])
+            for key, by_size in report.items():
+                for size, value in by_size.items():
+                    samples[str(tree)].setdefault(key, {}).setdefault(size, []).append(value)
     base = samples[str(args.before)]
-    print(f"{'tree':<32} {'parts':>7} {'median pairs/s':>15} {'/ before':>9}")
+    print(f"{'tree':<32} {'figure':<22} {'parts':>7} {'median':>9} {'/ before':>9}")
     for tree in trees:
-        for size, rates in samples[str(tree)].items():
-            median = statistics.median(rates)
-            ratio = median / statistics.median(base[size])
-            print(f"{tree!s:<32} {size:>7} {median:>15.0f} {ratio:>9.3f}")
+        for key, by_size in samples[str(tree)].items():
+            for size, values in by_size.items():
+                median = statistics.median(values)
+                if key not in base:
+                    print(f"{tree!s:<32} {key:<22} {size:>7} {median:>9.2f}")
+                    continue
+                ratio = median / statistics.median(base[key][size])
+                print(f"{tree!s:<32} {key:<22} {size:>7} {median:>9.2f} {ratio:>9.3f}")
     print(json.dumps(samples))
 
 

@@ -18,12 +18,14 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from grpclib.client import Channel, UnaryUnaryMethod
+from grpclib.client import Channel, Handler, UnaryUnaryMethod
 from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
+from grpclib.protocol import H2Protocol
 from h2.exceptions import H2Error
 
 from golem_task_api import tls
 from golem_task_api.rpcs import Method, serialize
+from golem_task_api.transport import CoalescingProtocol
 
 Req = TypeVar("Req", bound=Message)
 Rep = TypeVar("Rep", bound=Message)
@@ -62,9 +64,16 @@ class AppChannel(abc.ABC):
         await self.close()
 
 
+class _CoalescingChannel(Channel):
+    """grpclib's channel; a request's headers and message leave in one write."""
+
+    def _protocol_factory(self) -> H2Protocol:  # grpclib's hook for the connection
+        return CoalescingProtocol(Handler(), self._config, self._h2_config)
+
+
 class GrpclibChannel(AppChannel):
     def __init__(self, host: str, port: int, context: Any = None) -> None:
-        self.channel = Channel(host, port, ssl=context)
+        self.channel: Channel = _CoalescingChannel(host, port, ssl=context)
 
     async def call(
         self, service: str, method: Method[Req, Rep], request: Req, timeout: float | None = None

@@ -26,7 +26,51 @@ from h2.events import PingAckReceived
 logger = logging.getLogger(__name__)
 
 
-class TrackedProtocol(H2Protocol):
+class CoalescedWrites:
+    """A transport whose writes of one event-loop turn go out as one write.
+
+    grpclib writes a reply's headers, message and trailers separately; under
+    TLS each write is a record and a send(), and the peer wakes for each.
+    Buffered until the loop's next turn, they leave together, in order.
+    """
+
+    def __init__(self, transport: Any) -> None:
+        self._transport = transport
+        self._pending: list[bytes] = []
+        self._loop = asyncio.get_running_loop()
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if not self._pending:
+            self._loop.call_soon(self.flush)
+        self._pending.append(data)
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self._transport.write(b"".join(pending))
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._pending = []
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class CoalescingProtocol(H2Protocol):
+    """grpclib's HTTP/2 protocol, writing through `CoalescedWrites`."""
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(cast(asyncio.Transport, CoalescedWrites(transport)))
+
+
+class TrackedProtocol(CoalescingProtocol):
     """One client connection; knows when the client has read all we sent."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
