@@ -74,3 +74,16 @@ def test_any_safe_member_name_is_read_and_no_unsafe_one(name: str) -> None:
             folded = unicodedata.normalize("NFKC", got)
             assert not set("/\\:") & set(folded) and folded not in (".", "..")
             assert all(unicodedata.category(ch)[0] != "C" for ch in got)
+
+
+@given(
+    st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+    st.integers(min_value=0, max_value=2**64 - 1),
+)
+def test_result_zips_are_packed_exactly_as_zipfile_writes_them(digest: str, nonce: int) -> None:
+    """Our direct packing of the published result zip is zipfile's output, byte for byte."""
+    line = f"{digest} {nonce}"
+    packed = zips.result_zip_bytes(line)
+    assert packed == zips.zip_bytes(zips.RESULT_MEMBER, line, compress=False)
+    with zipfile.ZipFile(io.BytesIO(packed)) as archive:
+        assert archive.read(zips.RESULT_MEMBER).decode() == line

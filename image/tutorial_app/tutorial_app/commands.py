@@ -112,7 +112,13 @@ async def verify(
     result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
     target = task_dir.task_outputs_dir / name
     found, staged = await _file_work(
-        len(part_input), verdict.judge_and_stage, result_zip, target, part_input, difficulty
+        len(part_input),
+        verdict.judge_and_stage,
+        result_zip,
+        target,
+        part_input,
+        difficulty,
+        spares.for_task(task_dir).write,
     )
     published = False
     try:
@@ -133,8 +139,10 @@ async def verify(
         if staged is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(staged)
-    if finished:  # no more inputs to publish: leave the task dir tidy
+    if finished:  # no more files to publish: leave the task dir tidy
         await asyncio.to_thread(spares.clean, task_dir)
+    else:
+        await spares.settle(task_dir)  # a refill this call started (outside the lock)
     logger.info("subtask %s: %s (%s)", subtask_id, "accepted" if found.ok else "rejected", found)
     result = VerifyResult.SUCCESS if found.ok else VerifyResult.FAILURE
     return result, found.reason

@@ -18,6 +18,7 @@ import errno
 import io
 import os
 import stat
+import struct
 import zipfile
 import zlib
 from pathlib import Path
@@ -43,6 +44,13 @@ READ_CHUNK = 256 * KIB
 INPUT_MEMBER = "input.txt"
 RESULT_MEMBER = "result.txt"
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+# The records of a one-member stored zip (APPNOTE 4.3.7, 4.3.12, 4.3.16), for
+# `result_zip_bytes`: DOS date 33 is _FIXED_DATE, mode a regular 0644 file.
+_LOCAL = struct.Struct("<4s2B4HL2L2H")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_RESULT_NAME = RESULT_MEMBER.encode("ascii")
+_RESULT_MODE = (stat.S_IFREG | 0o644) << 16
 
 
 def subtask_zip_name(subtask_id: str) -> str:
@@ -177,8 +185,22 @@ def zip_bytes(member: str, text: str, *, compress: bool = True) -> bytes:
 
 
 def result_zip_bytes(line: str) -> bytes:
-    """The result zip we write, from a proof's line: stored, under our member name."""
-    return zip_bytes(RESULT_MEMBER, line, compress=False)
+    """The result zip we write, from a proof's line: stored, under our member name.
+
+    Byte for byte what `zip_bytes(RESULT_MEMBER, line, compress=False)` makes
+    (a test holds them equal), packed directly: the requestor writes one per
+    Verify, and `zipfile` took ~0.1 ms of the call for these 200 bytes.
+    """
+    data = line.encode("utf-8")
+    crc, size, name = zlib.crc32(data), len(data), _RESULT_NAME
+    local = _LOCAL.pack(b"PK\x03\x04", 20, 0, 0, 0, 0, 33, crc, size, size, len(name), 0)
+    central = _CENTRAL.pack(
+        b"PK\x01\x02", 20, 3, 20, 0, 0, 0, 0, 33, crc, size, size, len(name),
+        0, 0, 0, 0, _RESULT_MODE, 0,
+    )  # fmt: skip
+    offset = len(local) + len(name) + size
+    end = _END.pack(b"PK\x05\x06", 0, 0, 1, 1, len(central) + len(name), offset, 0)
+    return b"".join((local, name, data, central, name, end))
 
 
 def write_zip(path: Path, member: str, text: str, *, durable: bool = True) -> None:
