@@ -161,6 +161,8 @@ class ProviderHandler(api.ProviderAppHandler):
     ) -> Path:
         numbers = _read_member(task_work_dir.subtask_inputs_dir / f"{subtask_id}.zip")
         seconds = SLOW_PART_SECONDS if subtask_params.get("slow") else 0.0
+        if seconds:  # tests wait for this before they interrupt the compute
+            (task_work_dir / f"{subtask_id}.computing").touch()
         total = await api.threading.Executor.run(_slow_sum, numbers, seconds)
         if total is None:
             raise RuntimeError("interrupted by shutdown")

@@ -139,7 +139,8 @@ async def test_provider_shutdown_in_compute(task_lifecycle_util, get_service, tm
         await util.create_task(task_id, 1, [write_input(tmp_path)], app_params(slow=True))
         util.init_provider(get_service, task_id)
         computing = asyncio.ensure_future(util.compute_next_subtask(task_id, "node"))
-        while not hasattr(util, "provider_client"):
+        while not any(tmp_path.rglob("*.computing")):  # the Compute is under way
+            assert not computing.done(), computing
             await asyncio.sleep(0.05)
         await util.shutdown_provider()
         with pytest.raises(Exception, match=r"shut|interrupt|CANCELLED|INTERNAL"):

@@ -8,6 +8,7 @@ own command line would.
 
 import asyncio
 import multiprocessing
+import threading
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -56,6 +57,7 @@ class InlineTaskApiService(TaskApiService):
             provider_lifecycle_handler,
         )
         self._server_process: BaseProcess | None = None
+        self._join_lock = threading.Lock()
 
     def running(self) -> bool:
         return self._server_process is not None and self._server_process.is_alive()
@@ -80,7 +82,10 @@ class InlineTaskApiService(TaskApiService):
 
     def _join(self) -> None:
         assert self._server_process is not None
-        self._server_process.join(JOIN_TIMEOUT)
+        # One join at a time: two threads reaping the child race in waitpid, and
+        # the loser sees no exit code although the child is gone.
+        with self._join_lock:
+            self._server_process.join(JOIN_TIMEOUT)
         exit_code = self._server_process.exitcode
         if exit_code is None:
             raise TimeoutError(f"the server did not exit within {JOIN_TIMEOUT} s")
