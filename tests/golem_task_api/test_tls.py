@@ -5,6 +5,7 @@ import contextlib
 import ssl
 import stat
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -194,3 +195,34 @@ def test_the_node_side_names_a_damaged_client_file(tmp_path: Path) -> None:
     (tmp_path / tls.CLIENT_KEY).write_text("not a key", encoding="utf-8")
     with pytest.raises(tls.TlsFileError, match=tls.CLIENT_KEY):
         tls.client_context(tmp_path)
+
+
+@pytest.mark.parametrize("build", [tls.server_context, tls.client_context])
+def test_one_context_serves_every_work_dir_with_the_same_files(
+    tmp_path: Path, build: Callable[[Path], ssl.SSLContext | None]
+) -> None:
+    first, second, other = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    for work in (first, second, other):
+        work.mkdir()
+    write_tls_files(first)
+    for name in tls.ALL_FILES:  # what a node does: the same material for every app
+        (second / name).write_bytes((first / name).read_bytes())
+    write_tls_files(other)
+    assert build(first) is build(second)
+    assert build(other) is not build(first)
+    # Changed files are read afresh: a damaged one is still named.
+    (second / tls.CLIENT_KEY).write_text("not a key", encoding="utf-8")
+    (second / tls.SERVER_KEY).write_text("not a key", encoding="utf-8")
+    with pytest.raises(tls.TlsFileError, match="key"):
+        build(second)
+    assert build(first) is not None
+
+
+def test_a_fork_server_builds_the_context_its_next_apps_inherit(tmp_path: Path) -> None:
+    from golem_task_api import server
+
+    write_tls_files(tmp_path)
+    server.prepare_fork(["provider", "40102", "--work-dir", str(tmp_path)])
+    kept = tls._server_contexts.kept
+    assert any(context is tls.server_context(tmp_path) for context in kept.values())
+    server.prepare_fork(["provider", "40102", "--work-dir", str(tmp_path / "missing")])  # no error

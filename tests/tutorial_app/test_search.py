@@ -257,3 +257,34 @@ def test_cgroup_v1_quota(tmp_path: Path) -> None:
     assert cpus.cgroup_cpu_quota(tmp_path) == 0.5
     (cpu / "cpu.cfs_quota_us").write_text("-1\n")
     assert cpus.cgroup_cpu_quota(tmp_path) is None
+
+
+@needs_native
+def test_a_proof_in_the_first_stretch_is_found_without_starting_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_threads(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a thread was started")
+
+    monkeypatch.setattr(scan.threading, "Thread", no_threads)
+    proof = search.find_proof("low difficulty", 0, workers=2)
+    assert proof == pow.search("low difficulty", 0, 0, 1)
+
+
+@needs_native
+@settings(max_examples=40, deadline=None)
+@given(
+    text=texts_up_to(64),
+    back=st.integers(0, 40),
+    span=st.integers(1, 3 * scan.INLINE_FIRST),
+    difficulty=st.integers(0, 14),
+)
+def test_threads_agree_with_one_worker_around_the_first_stretch(
+    text: str, back: int, span: int, difficulty: int
+) -> None:
+    # Ranges ending inside, at and past the stretch scanned before any thread starts.
+    start = max(0, scan.INLINE_FIRST - back) if back % 2 else back
+    stop = start + span
+    one = search.find_proof(text, difficulty, start=start, stop=stop, workers=1)
+    assert search.find_proof(text, difficulty, start=start, stop=stop, workers=2) == one
+    assert one == pow.search(text, difficulty, start, stop)

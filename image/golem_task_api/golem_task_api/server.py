@@ -19,14 +19,16 @@ task state's, or ours, logged with a traceback); work cut short by
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
+import ssl
 from pathlib import Path
 from typing import Protocol
 
 from grpclib.const import Status
 
-from golem_task_api import errors, readiness, tls
+from golem_task_api import constants, errors, readiness, tls
 
 # 0.24's server objects, at their 0.24 path (they start `serve` below).
 from golem_task_api.appservers import AppServer as AppServer
@@ -87,10 +89,27 @@ def _details(exc: Exception) -> str:
 def prewarm() -> None:
     """Import the stack providers serve on before the first server is built.
 
-    A fork server's idle child calls this while it waits for its command line,
-    so starting the server later costs less; without it the first server does it.
+    A fork server calls this before it forks, so no app it starts imports the
+    stack again; without it the first server does.
     """
     import golem_task_api.grpclib_server  # noqa: F401
+
+    # OpenSSL sets itself up on a process's first context (about 2 ms): once, here.
+    ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+
+
+def prepare_fork(argv: list[str]) -> None:
+    """Build, in a fork server, what the next apps it forks with this command line inherit.
+
+    That is the work dir's TLS context (`tls` keeps contexts by the files'
+    content, and a node gives every app the same files). Any problem is left
+    for the app itself to report.
+    """
+    from golem_task_api.entrypoint import split_work_dir
+
+    with contextlib.suppress(Exception):
+        work_dir, _ = split_work_dir(list(argv), Path(constants.CONTAINER_WORK_DIR))
+        tls.server_context(work_dir)
 
 
 def status_of(name: str, exc: Exception) -> tuple[Status, str]:

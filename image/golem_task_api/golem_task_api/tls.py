@@ -14,6 +14,7 @@ CA file, the client verifies the server against the server certificate file
 """
 
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,19 +54,47 @@ def _load_ca(context: ssl.SSLContext, path: Path, role: str) -> None:
 
 
 def _load_chain(context: ssl.SSLContext, cert: Path, key: Path, role: str) -> None:
-    _load_ca(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), cert, role)  # blame the cert if it is bad
     try:
         context.load_cert_chain(str(cert), str(key))
     except (OSError, ssl.SSLError, ValueError) as exc:
+        # Only now, on the error path: a context costs more than loading the files.
+        _load_ca(ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT), cert, role)  # blame the cert if bad
         raise TlsFileError(
             f"{key}: not a usable {role} key for {cert.name} ({_reason(exc)})"
         ) from None
 
 
-def server_context(work_dir: Path) -> ssl.SSLContext | None:
-    """The server's mutual-TLS context, or None for plaintext."""
-    if not tls_enabled(work_dir):
-        return None
+class _Contexts:
+    """Contexts kept by the content of the files they were built from.
+
+    A node makes its TLS material once and hands the same files to every app,
+    so one context serves them all: building one costs a millisecond or more
+    (a fresh process's first, several), reading the files microseconds. Apps
+    forked from a fork server inherit the contexts it built (`server.prepare_fork`).
+    """
+
+    KEPT = 8
+
+    def __init__(self, names: tuple[str, ...], build: Callable[[Path], ssl.SSLContext]) -> None:
+        self.names = names
+        self.build = build
+        self.kept: dict[tuple[bytes, ...], ssl.SSLContext] = {}
+
+    def get(self, work_dir: Path) -> ssl.SSLContext:
+        try:
+            key = tuple((work_dir / name).read_bytes() for name in self.names)
+        except OSError:  # let the loaders name the file that cannot be read
+            return self.build(work_dir)
+        context = self.kept.get(key)
+        if context is None:
+            context = self.build(work_dir)
+            if len(self.kept) >= self.KEPT:
+                self.kept.pop(next(iter(self.kept)))
+            self.kept[key] = context
+        return context
+
+
+def _build_server_context(work_dir: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     _load_chain(context, work_dir / SERVER_CERT, work_dir / SERVER_KEY, "server")
@@ -75,10 +104,7 @@ def server_context(work_dir: Path) -> ssl.SSLContext | None:
     return context
 
 
-def client_context(work_dir: Path) -> ssl.SSLContext | None:
-    """A node client's context for the app in `work_dir`, or None when it is plaintext."""
-    if not tls_enabled(work_dir):
-        return None
+def _build_client_context(work_dir: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = False  # the contract: clients do not check host names
@@ -87,6 +113,20 @@ def client_context(work_dir: Path) -> ssl.SSLContext | None:
     _load_chain(context, work_dir / CLIENT_CERT, work_dir / CLIENT_KEY, "client")
     context.set_alpn_protocols(ALPN_PROTOCOLS)
     return context
+
+
+_server_contexts = _Contexts(SERVER_SIDE_FILES, _build_server_context)
+_client_contexts = _Contexts((SERVER_CERT, CLIENT_CERT, CLIENT_KEY), _build_client_context)
+
+
+def server_context(work_dir: Path) -> ssl.SSLContext | None:
+    """The server's mutual-TLS context, or None for plaintext."""
+    return _server_contexts.get(work_dir) if tls_enabled(work_dir) else None
+
+
+def client_context(work_dir: Path) -> ssl.SSLContext | None:
+    """A node client's context for the app in `work_dir`, or None when it is plaintext."""
+    return _client_contexts.get(work_dir) if tls_enabled(work_dir) else None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ so a `Shutdown` stops it within milliseconds.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from golem_task_api.dirutils import ProviderTaskDir
 from golem_task_api.handlers import ProviderAppHandler
 from golem_task_api.threading import Executor
 
-from tutorial_app import benchmark, params, search, store, zips
+from tutorial_app import benchmark, params, pow, search, store, zips
 
 logger = logging.getLogger(__name__)
 
@@ -35,21 +34,27 @@ class ProviderHandler(ProviderAppHandler):
         source = params.resolve_inside(
             task_work_dir.subtask_inputs_dir, subtask.resource, "subtask resource"
         )
-        # One member under any safe name (the original app names it after the subtask).
-        input_data = await asyncio.to_thread(
-            zips.read_text_member, source, zips.MAX_PART_INPUT_BYTES, "input"
-        )
-        logger.info("searching subtask %s at difficulty %d", subtask_id, subtask.difficulty)
-        proof = await Executor.run(
-            search.find_proof, input_data, subtask.difficulty, Executor.is_shutting_down
-        )
-        if proof is None:
-            raise ComputeInterrupted(f"the search for subtask {subtask_id} was interrupted")
         result = Path(zips.subtask_zip_name(subtask_id))
-        data = zips.result_zip_bytes(proof.to_line())
-        await asyncio.to_thread(store.write_atomic, task_work_dir / result, data)
+        # One worker thread for the whole job: reading the input, the search
+        # and writing the result each block, and a thread apiece cost more
+        # than the search itself at low difficulty.
+        proof = await Executor.run(
+            _compute, source, subtask_id, subtask.difficulty, task_work_dir / result
+        )
         logger.info("subtask %s: nonce %d", subtask_id, proof.nonce)
         return result
 
     async def run_benchmark(self, work_dir: Path) -> float:
         return await benchmark.run_benchmark()
+
+
+def _compute(source: Path, subtask_id: str, difficulty: int, result: Path) -> pow.Proof:
+    """In the worker thread: read the input, find the proof, write the result zip."""
+    # One member under any safe name (the original app names it after the subtask).
+    input_data = zips.read_text_member(source, zips.MAX_PART_INPUT_BYTES, "input")
+    logger.info("searching subtask %s at difficulty %d", subtask_id, difficulty)
+    proof = search.find_proof(input_data, difficulty, Executor.is_shutting_down)
+    if proof is None:
+        raise ComputeInterrupted(f"the search for subtask {subtask_id} was interrupted")
+    store.write_atomic(result, zips.result_zip_bytes(proof.to_line()))
+    return proof

@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
+import importlib.machinery
+import importlib.util
 import json
 import os
-import runpy
 import select
 import signal
 import socket
 import sys
 import traceback
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,10 +62,12 @@ def _thread_count() -> int:
 
 
 class ForkServer:
-    def __init__(self, control: socket.socket, module: str, warm: int, ready_signal: bool) -> None:
+    def __init__(
+        self, control: socket.socket, main: MainCode, warm: int, ready_signal: bool
+    ) -> None:
         self.control = control
         self.ready_signal = ready_signal
-        self.module = module
+        self.main = main
         self.warm = max(1, warm)
         self.idle: list[_Child] = []
         self.busy: dict[int, _Child] = {}  # by pid
@@ -135,6 +140,7 @@ class ForkServer:
         child.request_id = request_id
         self.busy[child.pid] = child
         self.send({"id": request_id, "pid": child.pid})
+        _prepare_fork(request["argv"])  # for the children forked from now on
 
     def child_said(self, child: _Child) -> None:
         try:
@@ -200,9 +206,8 @@ class ForkServer:
             for child in self.busy.values():
                 with contextlib.suppress(OSError):
                     os.close(child.fd)
-            _prewarm()
             request = json.loads(_read_line(fd))
-            code = run_app(self.module, request["argv"], request.get("env"), fd)
+            code = run_app(self.main, request["argv"], request.get("env"), fd)
         except SystemExit as exc:  # unused, and the fork server went away: quietly
             code = exc.code if isinstance(exc.code, int) else 1
         except BaseException:  # nothing may return into the parent's loop
@@ -215,13 +220,21 @@ class ForkServer:
 
 
 def _prewarm() -> None:
-    """Let an app built on this package set up its gRPC stack while we are idle.
+    """Import, in the parent, the stack an app built on this package serves on.
 
-    Only in the child: the parent never starts gRPC, so forking it stays safe.
+    Imports only: nothing here starts gRPC or a thread (`main` checks), so
+    forking stays safe, and no child pays for them again.
     """
     prewarm = getattr(sys.modules.get("golem_task_api.server"), "prewarm", None)
     if callable(prewarm):
         prewarm()
+
+
+def _prepare_fork(argv: list[str]) -> None:
+    """Let an app built on this package build what later children can inherit."""
+    prepare = getattr(sys.modules.get("golem_task_api.server"), "prepare_fork", None)
+    if callable(prepare):
+        prepare(argv)
 
 
 def _read_line(fd: int) -> bytes:
@@ -236,16 +249,49 @@ def _read_line(fd: int) -> bytes:
     return data
 
 
-def run_app(module: str, argv: list[str], env: dict[str, str] | None, ready_fd: int) -> int:
-    """`python -m module argv...` in this process; the exit status it would have."""
+@dataclass(frozen=True)
+class MainCode:
+    """An entry module's code, compiled once in the parent, to run as `__main__`."""
+
+    name: str
+    spec: importlib.machinery.ModuleSpec
+    code: types.CodeType
+
+    @classmethod
+    def load(cls, name: str) -> MainCode:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "get_code"):
+            raise ImportError(f"no code to run for {name}")
+        code = spec.loader.get_code(name)
+        if code is None:
+            raise ImportError(f"no code to run for {name}")
+        return cls(name, spec, code)
+
+    def run(self) -> None:
+        """What `python -m` does with the module once found (as `runpy` does)."""
+        main = types.ModuleType("__main__")
+        main.__dict__.update(
+            __file__=self.spec.origin,
+            __cached__=self.spec.cached,
+            __loader__=self.spec.loader,
+            __package__=self.spec.parent,
+            __spec__=self.spec,
+        )
+        sys.modules["__main__"] = main
+        sys.argv[0] = self.spec.origin or self.name
+        exec(self.code, main.__dict__)
+
+
+def run_app(main: MainCode, argv: list[str], env: dict[str, str] | None, ready_fd: int) -> int:
+    """`python -m MODULE argv...` in this process; the exit status it would have."""
     if env is not None:
         os.environ.clear()
         os.environ.update(env)
     os.environ[READY_FD_ENV] = str(ready_fd)
-    sys.argv = [module, *argv]
-    sys.modules.pop(module, None)  # imported by the parent; run afresh as `__main__`
+    sys.argv = [main.name, *argv]
+    sys.modules.pop(main.name, None)  # imported by the parent; run afresh as `__main__`
     try:
-        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        main.run()
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0
@@ -282,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         # What every asyncio app loads on first use (`to_thread`), once, here.
         importlib.import_module("concurrent.futures.thread")
         importlib.import_module(args.module)
+        _prewarm()
+        main_code = MainCode.load(args.module)
     except BaseException as exc:
         hello = {"hello": os.getpid(), "error": f"cannot import {args.module}: {exc!r}"}
         control.sendall(json.dumps(hello).encode() + b"\n")
@@ -290,10 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         hello = {"hello": os.getpid(), "error": f"importing {args.module} started threads"}
         control.sendall(json.dumps(hello).encode() + b"\n")
         return 1
+    # Objects made so far live as long as we do: keep the collector off them, so
+    # a child's collections neither walk nor copy (touch) the parent's pages.
+    gc.freeze()
     # Apps built on this package announce SERVING (see `golem_task_api.readiness`).
     app_server = sys.modules.get("golem_task_api.server")
     ready_signal = app_server is not None and hasattr(app_server, "readiness")
-    server = ForkServer(control, args.module, args.warm, ready_signal)
+    server = ForkServer(control, main_code, args.warm, ready_signal)
     try:
         server.send({"hello": os.getpid(), "ready_signal": ready_signal})
         server.serve()
