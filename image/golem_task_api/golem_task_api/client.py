@@ -1,7 +1,8 @@
 """Node-side clients: start an app through a service and call it.
 
-`create` starts the service, then polls the standard health service until
-it answers SERVING (the app is ready) or `health_timeout` passes. Calls go
+`create` starts the service, then waits for the app's readiness signal if
+the service has one (`golem_task_api.readiness`), else polls the standard
+health service until it answers SERVING or `health_timeout` passes. Calls go
 through `channels` (grpclib under TLS, grpcio in plaintext); failed calls
 raise `grpc.aio.AioRpcError` (`.code()`, `.details()`) either way.
 """
@@ -103,11 +104,16 @@ class _AppClient:
         port = cls.DEFAULT_PORT if port is None else port
         host, real_port = await service.start([cls.ROLE, str(port)], port)
         try:
-            # A signal that it is SERVING, if the service has one, spares the polling:
-            # the health check below then normally answers at its first attempt.
-            await service.wait_ready(health_timeout)
+            # A signal that it is SERVING, if the service has one, spares the
+            # health checks: the app announces it only once it serves.
+            ready = await service.wait_ready(health_timeout)
             return await cls.connect(
-                service, host, real_port, health_timeout=health_timeout, ssl_context=ssl_context
+                service,
+                host,
+                real_port,
+                health_timeout=health_timeout,
+                ssl_context=ssl_context,
+                check_health=not ready,
             )
         except BaseException:  # e.g. unreadable TLS files: the app must not outlive us
             await service.stop()
@@ -122,17 +128,20 @@ class _AppClient:
         *,
         health_timeout: float = 15.0,
         ssl_context: ssl.SSLContext | None = None,
+        check_health: bool = True,
     ) -> Self:
         """Another client on its own channel to an app already running in `service`.
 
         A node may hold several connections; `close` it, `shutdown` stays with the first.
+        With `check_health` it first waits for the app to answer SERVING.
         """
         if ssl_context is None:
             channel = open_channel(service.work_dir, host, port)
         else:
             channel = GrpclibChannel(host, port, ssl_context)
         try:
-            await wait_for_serving(channel, service, health_timeout)
+            if check_health:
+                await wait_for_serving(channel, service, health_timeout)
         except BaseException:
             await channel.close()
             raise

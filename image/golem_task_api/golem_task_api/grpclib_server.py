@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import socket
 import ssl
 import struct
+from typing import cast
 
 from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health_pb2
@@ -132,6 +134,15 @@ class _Service:
         await stream.send_trailing_metadata()
 
 
+def _all_interfaces(port: int) -> str:
+    """The wildcard addresses, resolved here: given no host, asyncio asks a resolver
+    thread (a thread start in every provider for a local lookup)."""
+    found = socket.getaddrinfo(None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    hosts = list(dict.fromkeys(str(info[4][0]) for info in found))
+    # asyncio's create_server takes a list of hosts; grpclib passes it on as it is.
+    return cast(str, hosts)
+
+
 class GrpclibAppServer:
     def __init__(self, role: Role, ctx: CallContext, context: ssl.SSLContext | None) -> None:
         self._service = _Service(role, ctx)
@@ -142,7 +153,7 @@ class GrpclibAppServer:
         """Listen on all interfaces (IPv4 only where there is no IPv6)."""
         context = self._context
         try:
-            await self._server.start(None, port, ssl=context, reuse_port=False)
+            await self._server.start(_all_interfaces(port), port, ssl=context, reuse_port=False)
         except OSError as exc:
             if exc.errno not in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
                 raise OSError(exc.errno, f"cannot listen on port {port}: {exc.strerror}") from None
