@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,12 @@ def network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         async def start_requestor(service: object) -> FakeRequestor:
             return fake
 
-        async def compute_once(service: object, task_id: str, sid: str, params: Any) -> Path:
+        async def start_provider(service: object) -> object:
+            return object()
+
+        async def compute_with(
+            client: object, service: object, task_id: str, sid: str, params: Any
+        ) -> Path:
             work_dir = tmp_path / "work" / "providers" / sid
             assert (work_dir / "subtask_inputs" / f"{sid}.in").read_text() == "in"
             (work_dir / f"{sid}.out").write_text(f"result {params['n']}")
@@ -103,7 +109,8 @@ def network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             pass
 
         monkeypatch.setattr(apps, "start_requestor", start_requestor)
-        monkeypatch.setattr(apps, "compute_once", compute_once)
+        monkeypatch.setattr(apps, "start_provider", start_provider)
+        monkeypatch.setattr(apps, "compute_with", compute_with)
         monkeypatch.setattr(apps, "shutdown_quietly", shutdown_quietly)
         return node.LocalNetwork(config), fake
 
@@ -150,7 +157,9 @@ async def test_result_outside_the_provider_dir_is_refused(
     local, fake = network(1, [])
     answers = iter([Path("../../../etc/passwd")])
 
-    async def compute_once(service: object, task_id: str, sid: str, params: Any) -> Path:
+    async def compute_with(
+        client: object, service: object, task_id: str, sid: str, params: Any
+    ) -> Path:
         path = next(answers, None)
         if path is None:
             work_dir = local.config.work_root / "providers" / sid
@@ -158,8 +167,38 @@ async def test_result_outside_the_provider_dir_is_refused(
             return Path(f"{sid}.out")
         return path
 
-    monkeypatch.setattr(apps, "compute_once", compute_once)
+    monkeypatch.setattr(apps, "compute_with", compute_with)
     report = await local.run()
     assert report.status is TaskStatus.FINISHED, report.error
     assert report.stats.failed_attempts == 1
     assert [name for name, _ in fake.calls].count("abort_subtask") == 1
+
+
+async def test_providers_started_ahead_are_stopped_when_the_task_runs_out(
+    network: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local, fake = network(3, [])
+    started: list[Path] = []
+    stopped: list[Path] = []
+
+    def make_service(work_dir: Path) -> Any:
+        started.append(work_dir)
+        return work_dir
+
+    async def shutdown_quietly(client: object, service: Path) -> None:
+        stopped.append(service)
+
+    monkeypatch.setattr(apps, "shutdown_quietly", shutdown_quietly)
+    local.config = dataclasses.replace(local.config, make_service=make_service)
+    report = await local.run()
+    assert report.status is TaskStatus.FINISHED
+    handed = [sid for name, sid in fake.calls if name == "verify"]
+    assert len(handed) == 3
+    # Every provider started ahead and never handed a subtask was stopped, its dir removed;
+    # each handed-out subtask had its own provider and its own (kept) work dir.
+    unused = [work_dir for work_dir in started if work_dir.name not in handed]
+    assert unused and sorted(stopped) == sorted(unused)
+    providers = tmp_path / "work" / "providers"
+    assert sorted(p.name for p in providers.iterdir()) == sorted(handed)
+    ledger_ids = (tmp_path / "work" / "subtasks.jsonl").read_text()
+    assert not any(work_dir.name in ledger_ids for work_dir in unused)

@@ -78,18 +78,33 @@ async def start_requestor(service: TaskApiService) -> RequestorAppClient:
 async def compute_once(
     service: TaskApiService, task_id: str, subtask_id: str, params: dict[str, Any]
 ) -> Path:
-    """Start a provider in `service`, run one `Compute`, make sure it goes.
+    """Start a provider in `service`, run one `Compute`, make sure it goes."""
+    client = await start_provider(service)
+    return await compute_with(client, service, task_id, subtask_id, params)
+
+
+async def start_provider(service: TaskApiService) -> ProviderAppClient:
+    """A provider started in `service`, ready for its one `Compute`."""
+    try:
+        return await ProviderAppClient.create(service, free_port())
+    except (TimeoutError, OSError) as exc:
+        raise AppStartError(f"the provider app did not start: {describe(exc)}") from exc
+
+
+async def compute_with(
+    client: ProviderAppClient,
+    service: TaskApiService,
+    task_id: str,
+    subtask_id: str,
+    params: dict[str, Any],
+) -> Path:
+    """Run the started provider's one `Compute`; make sure it goes, whatever happens.
 
     After a good reply the provider's exit is awaited in the background (see
     `reap_providers`), so the node can hand out the next subtask meanwhile.
     """
-    client: ProviderAppClient | None = None
     reaping = False
     try:
-        try:
-            client = await ProviderAppClient.create(service, free_port())
-        except (TimeoutError, OSError) as exc:
-            raise AppStartError(f"the provider app did not start: {describe(exc)}") from exc
         try:
             output = await client.compute(task_id, subtask_id, params)
             await client.close()  # the provider may stop as soon as we have the reply

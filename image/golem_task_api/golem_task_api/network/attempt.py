@@ -22,10 +22,11 @@ import grpc
 
 from golem_task_api import nodemoves
 from golem_task_api.client import RequestorAppClient
-from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
+from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.enums import VerifyResult
-from golem_task_api.network import apps, files, measures, workroot
+from golem_task_api.network import apps, files, measures, standby, workroot
 from golem_task_api.network.results import OutDir
+from golem_task_api.network.standby import Started
 from golem_task_api.structs import Subtask
 
 if TYPE_CHECKING:
@@ -68,11 +69,13 @@ class AttemptRunner:
         if self.ledger is not None:
             self.ledger.write(subtask_id, state, **details)
 
-    async def run(self, task_id: str, attempt: Attempt, subtask: Subtask) -> Attempt:
-        """Run one subtask on a fresh provider, deliver the result and verify it."""
+    async def run(
+        self, task_id: str, attempt: Attempt, subtask: Subtask, provider: Started
+    ) -> Attempt:
+        """Run one subtask on its fresh provider, deliver the result and verify it."""
         started = time.monotonic()
         try:
-            attempt.result = result = await self._compute(task_id, attempt, subtask)
+            attempt.result = result = await self._compute(task_id, attempt, subtask, provider)
             if result is not None:
                 await self._judge(task_id, attempt, result)
             if attempt.verified:
@@ -91,20 +94,24 @@ class AttemptRunner:
             published = target.name
         self.note(attempt.subtask_id, "verified", work=attempt.work, published=published)
 
-    async def _compute(self, task_id: str, attempt: Attempt, subtask: Subtask) -> Path | None:
+    async def _compute(
+        self, task_id: str, attempt: Attempt, subtask: Subtask, provider: Started
+    ) -> Path | None:
         """The result, copied to the requestor; None (reason set, subtask aborted) if it failed."""
-        requestor, task_dir, root = self.requestor, self.task_dir, self.root
+        requestor, task_dir = self.requestor, self.task_dir
         sid = attempt.subtask_id
-        provider_dir = ProviderTaskDir(root / "providers" / sid)
+        provider_dir = provider.work_dir
+        handed = False
+
+        async def compute() -> Path:
+            nonlocal handed
+            client = await provider.client()
+            handed = True  # from here `compute_with` makes sure the provider goes
+            return await apps.compute_with(client, provider.service, task_id, sid, subtask.params)
+
         try:
             nodemoves.hand_out(task_dir, subtask, provider_dir)
-            if self.config.tls:
-                await asyncio.to_thread(apps.write_tls, provider_dir)
-            service = self.config.make_service(provider_dir)
-            output = await asyncio.wait_for(
-                apps.compute_once(service, task_id, sid, subtask.params),
-                self.config.subtask_timeout,
-            )
+            output = await asyncio.wait_for(compute(), self.config.subtask_timeout)
             result = nodemoves.deliver_result(provider_dir, output, task_dir, sid)
             inputs = [provider_dir.subtask_inputs_dir / name for name in subtask.resources]
             attempt.details = measures.describe(self.config.describe, result, inputs)
@@ -123,8 +130,10 @@ class AttemptRunner:
                 await requestor.abort_subtask(task_id, sid)
             return None
         finally:
-            if not self.keep():
-                shutil.rmtree(provider_dir, ignore_errors=True)
+            if not handed:
+                await standby.discard(provider)
+            if not self.keep():  # off the loop: the other attempts' calls wait on it
+                await asyncio.to_thread(shutil.rmtree, provider_dir, ignore_errors=True)
 
     async def _judge(self, task_id: str, attempt: Attempt, result: Path) -> None:
         """Measure the delivered result and `Verify` it; a failure is discarded or put back."""

@@ -32,9 +32,13 @@ from golem_task_api.network.attempt import Attempt, AttemptRunner
 from golem_task_api.network.measures import WorkMeter
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
 from golem_task_api.network.results import Describer, OutDir
+from golem_task_api.network.standby import Standby
 from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
 
 logger = logging.getLogger(__name__)
+
+#: Providers started ahead of their subtasks (see `standby`), at most one per slot.
+STANDBY_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -211,25 +215,34 @@ class LocalNetwork:
         )
         free = [f"provider-{n}" for n in range(self.config.providers, 0, -1)]
         running: dict[asyncio.Task[Attempt], str] = {}
+        standby = Standby(
+            root,
+            self.config.make_service,
+            self.config.tls,
+            ahead=min(self.config.providers, STANDBY_AHEAD),
+            new_id=self._new_subtask_id,
+        )
         try:
             while True:
                 while free and await requestor.has_pending_subtasks(task_id):
-                    self._seq += 1
-                    subtask_id = f"sub-{self._seq:04d}-{uuid.uuid4().hex[:6]}"
+                    subtask_id = standby.next_id()
                     provider = free.pop()
                     # Noted before asking: a stop in between leaves a subtask to abort.
                     self._note(subtask_id, "started", provider=provider)
                     subtask = await requestor.next_subtask(task_id, subtask_id, provider)
                     if subtask is None:
                         self._note(subtask_id, "unused")
+                        await standby.drop(subtask_id)
                         free.append(provider)
                         break
                     logger.info("%s -> %s: %s", subtask_id, provider, subtask.resources)
                     attempt = Attempt(subtask_id, provider)
-                    job = asyncio.create_task(attempts.run(task_id, attempt, subtask))
+                    started = standby.take(subtask_id)
+                    job = asyncio.create_task(attempts.run(task_id, attempt, subtask, started))
                     running[job] = provider
                     self.stats.running = len(running)
                     self.observer.subtask_started(subtask_id, provider)
+                    standby.keep_ahead(self._still_to_hand_out())
                 if not running:
                     return
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
@@ -243,6 +256,16 @@ class LocalNetwork:
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
             self.stats.running = 0
+            await standby.close()
+
+    def _new_subtask_id(self) -> str:
+        self._seq += 1
+        return f"sub-{self._seq:04d}-{uuid.uuid4().hex[:6]}"
+
+    def _still_to_hand_out(self) -> int:
+        """Subtasks not verified nor running (retries may add some later)."""
+        stats = self.stats
+        return max(0, self.config.subtasks - stats.verified - stats.running)
 
     def _record(self, attempt: Attempt) -> None:
         stats = self.stats

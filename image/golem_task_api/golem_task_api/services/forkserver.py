@@ -311,6 +311,7 @@ def run_app(main: MainCode, argv: list[str], env: dict[str, str] | None, ready_f
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: nothing may cut the cleanup short
     raise SystemExit(0)  # unwinds through `main`'s `finally`, which kills the children
 
 
@@ -351,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"fork server: {exc!r}", file=sys.stderr)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # we are stopping anyway
         server.kill_all()
     return 0
 
