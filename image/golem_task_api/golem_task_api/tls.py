@@ -101,6 +101,9 @@ def _build_server_context(work_dir: Path) -> ssl.SSLContext:
     _load_ca(context, work_dir / CLIENT_CERT, "client")
     context.verify_mode = ssl.CERT_REQUIRED
     context.set_alpn_protocols(ALPN_PROTOCOLS)
+    # No TLS 1.3 session tickets: no node resumes a session with an app (each
+    # connection is new), and two tickets per handshake cost both sides.
+    context.num_tickets = 0
     return context
 
 
