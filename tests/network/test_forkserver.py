@@ -229,3 +229,34 @@ async def test_a_dead_fork_server_is_a_failed_start_then_replaced(
     assert probe_services.fork_server_pid not in (None, fork_server)
     assert facts["ppid"] == probe_services.fork_server_pid
     await first.stop()
+
+
+async def test_a_package_runs_its_main_as_python_dash_m_does(tmp_path: Path) -> None:
+    services = ForkingServices([sys.executable, "-m", "probe_pkg"])
+    try:
+        facts = await probe(services, tmp_path)
+        assert facts["ppid"] != os.getpid()  # forked, not a plain child
+        assert facts["work_dir"] == str(tmp_path)
+    finally:
+        await services.aclose()
+
+
+async def test_a_start_cancelled_mid_fork_leaves_the_other_apps_running(
+    tmp_path: Path, probe_services: ForkingServices
+) -> None:
+    running = probe_services(tmp_path / "running")
+    (tmp_path / "running").mkdir()
+    client = await ProviderAppClient.create(running, free_port())
+    for n, delay in enumerate([0, 0, 0.001, 0.002, 0.005, 0.01]):
+        work_dir = tmp_path / f"cancelled-{n}"
+        work_dir.mkdir()
+        start = asyncio.create_task(ProviderAppClient.create(probe_services(work_dir), free_port()))
+        await asyncio.sleep(delay)
+        start.cancel()
+        await asyncio.gather(start, return_exceptions=True)
+    # The fork server and the app it had already started are unharmed ...
+    output = await client.compute("task", "s-running", {})
+    assert (tmp_path / "running" / output).exists()
+    await apps.reap_providers()
+    # ... and it still forks new apps.
+    assert (await probe(probe_services, tmp_path / "cancelled-0"))["ppid"] != os.getpid()

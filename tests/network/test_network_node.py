@@ -202,3 +202,22 @@ async def test_providers_started_ahead_are_stopped_when_the_task_runs_out(
     assert sorted(p.name for p in providers.iterdir()) == sorted(handed)
     ledger_ids = (tmp_path / "work" / "subtasks.jsonl").read_text()
     assert not any(work_dir.name in ledger_ids for work_dir in unused)
+
+
+async def test_a_provider_that_fails_to_start_ahead_fails_only_its_attempt(
+    network: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local, fake = network(2, [])
+    starts = iter([apps.AppStartError("the provider app did not start: boom")])
+
+    async def start_provider(service: object) -> object:
+        failure = next(starts, None)
+        if failure is not None:
+            raise failure
+        return object()
+
+    monkeypatch.setattr(apps, "start_provider", start_provider)
+    report = await local.run()
+    assert report.status is TaskStatus.FINISHED, report.error
+    assert report.stats.verified == 2 and report.stats.failed_attempts == 1
+    assert [name for name, _ in fake.calls].count("abort_subtask") == 1

@@ -77,6 +77,9 @@ class _AppClient:
     ROLE = ""
     DEFAULT_PORT: ClassVar[int] = 0
     SOFT_SHUTDOWN_TIMEOUT: ClassVar[float] = 5.0
+    #: Check health even after the app signalled it serves: a connection or TLS
+    #: problem then shows as a failed start, not as a failed first call.
+    HEALTH_CHECK_WHEN_READY: ClassVar[bool] = True
 
     def __init__(self, service: AppService, channel: AppChannel, host: str, port: int) -> None:
         self.service = service
@@ -105,7 +108,8 @@ class _AppClient:
         host, real_port = await service.start([cls.ROLE, str(port)], port)
         try:
             # A signal that it is SERVING, if the service has one, spares the
-            # health checks: the app announces it only once it serves.
+            # polling (the app announces it only once it serves), and for a
+            # provider the health check too.
             ready = await service.wait_ready(health_timeout)
             return await cls.connect(
                 service,
@@ -113,7 +117,7 @@ class _AppClient:
                 real_port,
                 health_timeout=health_timeout,
                 ssl_context=ssl_context,
-                check_health=not ready,
+                check_health=cls.HEALTH_CHECK_WHEN_READY or not ready,
             )
         except BaseException:  # e.g. unreadable TLS files: the app must not outlive us
             await service.stop()
@@ -238,6 +242,9 @@ class ProviderAppClient(_AppClient):
     SERVICE = PROVIDER_SERVICE
     ROLE = "provider"
     DEFAULT_PORT: ClassVar[int] = 50006
+    #: A provider serves one call: that call is its check (a local run starts
+    #: one per subtask, and the check was a tenth of its cost).
+    HEALTH_CHECK_WHEN_READY: ClassVar[bool] = False
 
     async def compute(self, task_id: str, subtask_id: str, subtask_params: dict[str, Any]) -> Path:
         """The result file's path, relative to the provider task dir."""

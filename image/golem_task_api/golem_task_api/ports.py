@@ -9,6 +9,7 @@ only listening servers live, in turn from a random starting point (no port
 is handed out twice in a row by one process), each checked free just before.
 """
 
+import errno
 import itertools
 import random
 import socket
@@ -43,21 +44,28 @@ _turn = _ports()
 
 def _bindable(host: str, port: int) -> bool:
     # Without SO_REUSEADDR: a port with connections still closing is skipped too.
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+    except OSError:  # no IPv6 here: nothing can hold the port there either
+        return True
+    with sock:
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         try:
             sock.bind((host, port))
-        except OSError:
-            return False
+        except OSError as exc:
+            return family == socket.AF_INET6 and exc.errno == errno.EADDRNOTAVAIL
     return True
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port free on `host` and on all addresses (apps bind either), from outside
+    """A port free on `host` and on all IPv4 and IPv6 addresses (apps bind them), from outside
     the OS's range for outgoing connections when it leaves room."""
     if _turn is not None:
         for _ in range(_MIN_SPAN):
             port = next(_turn)
-            if _bindable("0.0.0.0", port) and _bindable(host, port):
+            if all(_bindable(address, port) for address in ("0.0.0.0", "::", host)):
                 return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))

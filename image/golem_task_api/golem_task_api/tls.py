@@ -123,12 +123,12 @@ _client_contexts = _Contexts((SERVER_CERT, CLIENT_CERT, CLIENT_KEY), _build_clie
 
 
 def server_context(work_dir: Path) -> ssl.SSLContext | None:
-    """The server's mutual-TLS context, or None for plaintext."""
+    """The server's mutual-TLS context, or None for plaintext (shared: do not change it)."""
     return _server_contexts.get(work_dir) if tls_enabled(work_dir) else None
 
 
 def client_context(work_dir: Path) -> ssl.SSLContext | None:
-    """A node client's context for the app in `work_dir`, or None when it is plaintext."""
+    """A node client's context for `work_dir`'s app, or None for plaintext (shared)."""
     return _client_contexts.get(work_dir) if tls_enabled(work_dir) else None
 
 

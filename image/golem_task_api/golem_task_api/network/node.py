@@ -251,12 +251,14 @@ class LocalNetwork:
                     self.stats.running = len(running)
                     self._record(job.result())
         finally:
-            for job in running:
-                job.cancel()
-            if running:
-                await asyncio.gather(*running, return_exceptions=True)
-            self.stats.running = 0
-            await standby.close()
+            try:
+                for job in running:
+                    job.cancel()
+                if running:
+                    await asyncio.gather(*running, return_exceptions=True)
+                self.stats.running = 0
+            finally:  # also when a second Ctrl-C cuts the wait short
+                await standby.close()
 
     def _new_subtask_id(self) -> str:
         self._seq += 1

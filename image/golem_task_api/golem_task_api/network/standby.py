@@ -83,14 +83,22 @@ class Standby:
 
     def _start(self, subtask_id: str) -> Started:
         work_dir = ProviderTaskDir(self.root / "providers" / subtask_id)
-        work_dir.mkdir(parents=True, exist_ok=True)
         service = self.make_service(work_dir)
         start = asyncio.create_task(self._start_app(work_dir, service))
         return Started(subtask_id, work_dir, service, start)
 
     async def _start_app(self, work_dir: Path, service: TaskApiService) -> ProviderAppClient:
+        """Make the work dir and start the app; a failure is the attempt's to report."""
+        work_dir.mkdir(parents=True, exist_ok=True)
         if self.tls:
-            await asyncio.to_thread(apps.write_tls, work_dir)
+            # Finished even if we are cancelled meanwhile: whoever then removes the
+            # dir must not race a thread still writing keys into it.
+            write = asyncio.ensure_future(asyncio.to_thread(apps.write_tls, work_dir))
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                await asyncio.gather(write, return_exceptions=True)
+                raise
         return await apps.start_provider(service)
 
     async def close(self) -> None:
@@ -103,11 +111,13 @@ class Standby:
     @staticmethod
     async def _close(unused: list[Started]) -> None:
         for started in unused:
-            started.start.cancel()  # a start under way stops its app itself
+            # A cancelled start stops its app (`create`), and the fork client kills
+            # one the fork server forked after the cancel.
+            started.start.cancel()
         await asyncio.gather(*(started.start for started in unused), return_exceptions=True)
         for started in unused:
             await discard(started)
-            shutil.rmtree(started.work_dir, ignore_errors=True)
+            await asyncio.to_thread(shutil.rmtree, started.work_dir, ignore_errors=True)
 
 
 async def discard(started: Started) -> None:

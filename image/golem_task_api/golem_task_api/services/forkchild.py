@@ -45,7 +45,11 @@ class MainCode:
 
     @classmethod
     def load(cls, name: str) -> MainCode:
+        """`name`'s code; for a package, its `__main__`'s, as `python -m` runs it."""
         spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            name = f"{name}.__main__"
+            spec = importlib.util.find_spec(name)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "get_code"):
             raise ImportError(f"no code to run for {name}")
         code = spec.loader.get_code(name)

@@ -95,10 +95,14 @@ class ForkServerClient:
         if "pid" in message or "error" in message:
             future = self._started.pop(request_id)
             if "error" in message:
-                future.set_exception(RuntimeError(message["error"]))
+                if not future.done():
+                    future.set_exception(RuntimeError(message["error"]))
                 return
             child = ForkedChild(int(message["pid"]))
             self._children[request_id] = child
+            if future.done():  # whoever asked was cancelled meanwhile: nobody owns it
+                self.signal(request_id, signal.SIGKILL)
+                return
             future.set_result(child)
         elif "ready" in message:
             self._children[request_id].ready.set()
