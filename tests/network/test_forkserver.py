@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -260,3 +261,12 @@ async def test_a_start_cancelled_mid_fork_leaves_the_other_apps_running(
     await apps.reap_providers()
     # ... and it still forks new apps.
     assert (await probe(probe_services, tmp_path / "cancelled-0"))["ppid"] != os.getpid()
+
+
+def test_stopping_reaps_a_child_that_has_no_session_of_its_own_yet() -> None:
+    from golem_task_api.services.forkserver import kill_and_reap
+
+    # What a child forked a moment ago looks like: still in our process group.
+    child = subprocess.Popen(["sleep", "600"])
+    kill_and_reap([child.pid])  # returns: the child itself was killed, not just its group
+    assert not alive(child.pid)

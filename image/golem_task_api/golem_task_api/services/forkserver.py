@@ -166,13 +166,7 @@ class ForkServer:
 
     def kill_all(self) -> None:
         """Kill every child's session and reap the children, so none outlives us."""
-        children = [*self.idle, *self.busy.values()]
-        for child in children:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(child.pid, signal.SIGKILL)
-        for child in children:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(child.pid, 0)
+        kill_and_reap([child.pid for child in [*self.idle, *self.busy.values()]])
 
     # -- the child ----------------------------------------------------------------
 
@@ -212,6 +206,21 @@ class ForkServer:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+
+
+def kill_and_reap(pids: list[int]) -> None:
+    """SIGKILL each child and its session, then reap it.
+
+    The pid itself too: a child forked a moment ago may not have its own
+    session yet, and waiting for one that was not killed would never end.
+    """
+    for pid in pids:
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(pid, signal.SIGKILL)
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
 
 
 def _prewarm() -> None:
