@@ -30,6 +30,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,22 +224,29 @@ def kill_and_reap(pids: list[int]) -> None:
             os.waitpid(pid, 0)
 
 
-def _prewarm() -> None:
-    """Import, in the parent, the stack an app built on this package serves on.
+def _server_hook(name: str) -> Callable[..., None] | None:
+    """`golem_task_api.server.<name>` if the app is built on this package, else None.
 
-    Imports only: nothing here starts gRPC or a thread (`main` checks), so
-    forking stays safe, and no child pays for them again.
+    The hooks: `prewarm()` imports, in the parent, the stack the app serves on
+    (imports only: nothing starts gRPC or a thread, `main` checks, so forking
+    stays safe and no child pays for them again); `prepare_fork(argv)` builds
+    what the children forked later can inherit.
     """
-    prewarm = getattr(sys.modules.get("golem_task_api.server"), "prewarm", None)
-    if callable(prewarm):
-        prewarm()
+    hook = getattr(sys.modules.get("golem_task_api.server"), name, None)
+    return hook if callable(hook) else None
 
 
 def _prepare_fork(argv: list[str]) -> None:
-    """Let an app built on this package build what later children can inherit."""
-    prepare = getattr(sys.modules.get("golem_task_api.server"), "prepare_fork", None)
-    if callable(prepare):
+    prepare = _server_hook("prepare_fork")
+    if prepare is not None:
         prepare(argv)
+
+
+def _refuse(control: socket.socket, reason: str) -> int:
+    """Say why this fork server cannot serve, as its hello; the exit status."""
+    hello = {"hello": os.getpid(), "error": reason}
+    control.sendall(json.dumps(hello).encode() + b"\n")
+    return 1
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
@@ -260,16 +268,14 @@ def main(argv: list[str] | None = None) -> int:
         # What every asyncio app loads on first use (`to_thread`), once, here.
         importlib.import_module("concurrent.futures.thread")
         importlib.import_module(args.module)
-        _prewarm()
+        prewarm = _server_hook("prewarm")
+        if prewarm is not None:
+            prewarm()
         main_code = MainCode.load(args.module)
     except BaseException as exc:
-        hello = {"hello": os.getpid(), "error": f"cannot import {args.module}: {exc!r}"}
-        control.sendall(json.dumps(hello).encode() + b"\n")
-        return 1
+        return _refuse(control, f"cannot import {args.module}: {exc!r}")
     if _thread_count() != 1:
-        hello = {"hello": os.getpid(), "error": f"importing {args.module} started threads"}
-        control.sendall(json.dumps(hello).encode() + b"\n")
-        return 1
+        return _refuse(control, f"importing {args.module} started threads")
     # Objects made so far live as long as we do: keep the collector off them, so
     # a child's collections neither walk nor copy (touch) the parent's pages.
     gc.freeze()
