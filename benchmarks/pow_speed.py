@@ -36,7 +36,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tutorial_app import pow, search
@@ -159,6 +159,24 @@ def compressions_per_nonce(input_data: str, digits: int) -> float:
     return 1.0 + 10.0 ** -(tail - 64)  # the high-digit block is cached
 
 
+def print_ratios(
+    best: dict[str, float],
+    prefix: str,
+    paths: Sequence[str],
+    cores: int,
+    limit: float,
+    *,
+    all_cores_divisor: int,
+) -> None:
+    """Each path's rate, then the fast search's, over `limit` (figures named `prefix`...)."""
+    for path in paths:
+        label = f"  path {path}, 1 core"
+        print(f"{label:<35}{best[f'{prefix}path_{path}'] / limit:6.2f}")
+    print(f"  fast, 1 core                     {best[f'{prefix}fast_1'] / limit:6.2f}")
+    per_core = best[f"{prefix}fast_all"] / (all_cores_divisor * limit)
+    print(f"  fast, {cores} cores, per core{'':<11}{per_core:6.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=0.5, help="length of one round")
@@ -209,18 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{label:<27}{fast_all / 1e6:8.2f} M hashes/s")
     print()
     print("per core, against the cache-resident single-stream rate (target >= 2.2):")
-    for path in paths:
-        label = f"  path {path}, 1 core"
-        print(f"{label:<35}{best[f'path_{path}'] / cached:6.2f}")
-    print(f"  fast, 1 core                     {fast_1 / cached:6.2f}")
-    print(f"  fast, {cores} cores, per core{'':<11}{fast_all / (cores * cached):6.2f}")
-    cpu_cached = best["cpu_bulk_cached"]
+    print_ratios(best, "", paths, cores, cached, all_cores_divisor=cores)
     print("the same per CPU-second of the measuring threads (other load left out):")
-    for path in paths:
-        label = f"  path {path}, 1 core"
-        print(f"{label:<35}{best[f'cpu_path_{path}'] / cpu_cached:6.2f}")
-    print(f"  fast, 1 core                     {best['cpu_fast_1'] / cpu_cached:6.2f}")
-    print(f"  fast, {cores} cores, per core{'':<11}{best['cpu_fast_all'] / cpu_cached:6.2f}")
+    # CPU seconds already add up over the cores: no division by their number.
+    print_ratios(best, "cpu_", paths, cores, best["cpu_bulk_cached"], all_cores_divisor=1)
     print(f"fast 1 core / reference            {fast_1 / best['reference']:6.1f}   (target >= 20)")
     print(f"all cores / 1 core                 {fast_all / fast_1:6.2f}")
     ms = [1000 * r for r in reactions]
