@@ -8,7 +8,11 @@ off, it prints subtasks/s and per-subtask wall and CPU (all processes of the
 run, from task creation to the end), next to the requestor's own pair rate
 measured in the same run: the ceiling a local run can approach.
 
-    .venv/bin/python benchmarks/local_run.py [--subtasks 100] [--json]
+Provider work dirs go where `tutorial-app run` puts them by default (in
+memory, see `golem_task_api.network.scratch`); `--provider-dirs both` adds
+the same runs with them on disk, side by side.
+
+    .venv/bin/python benchmarks/local_run.py [--subtasks 100] [--provider-dirs both] [--json]
 
 It uses whatever `tutorial_app` and `golem_task_api` import, so the same
 script measures an older checkout with PYTHONPATH pointing at its packages.
@@ -75,7 +79,13 @@ class CpuObserver(NullObserver):
         self.cpu_at_end = tree_cpu()
 
 
-async def local_run(subtasks: int, providers: int, tls: bool) -> dict[str, float]:
+def cli_provider_dirs() -> str:
+    """Where `tutorial-app run` puts provider dirs by default ("disk" before the option)."""
+    args = cli.build_parser().parse_args(["run", "input.txt"])
+    return str(getattr(args, "provider_dirs", "disk"))
+
+
+async def local_run(subtasks: int, providers: int, tls: bool, dirs: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="local-run-") as tmp:
         source = Path(tmp) / "input.txt"
         source.write_text(INPUT_TEXT, encoding="utf-8")
@@ -86,6 +96,8 @@ async def local_run(subtasks: int, providers: int, tls: bool) -> dict[str, float
             from tutorial_app import local_run as app_local_run
 
             services = app_local_run.process_services()
+        # Older checkouts have no choice: their provider dirs are on disk.
+        where = {"providers_in_memory": dirs == "memory"} if dirs == "memory" else {}
         config = NetworkConfig(
             inputs=[source],
             task_params={"difficulty": 0, "resources": [source.name], "subtasks_count": subtasks},
@@ -94,6 +106,7 @@ async def local_run(subtasks: int, providers: int, tls: bool) -> dict[str, float
             make_service=services,
             out_dir=Path(tmp) / "out",
             tls=tls,  # work dirs in a temporary root, each removed after use: the CLI default
+            **where,
         )
         observer = CpuObserver()
         try:
@@ -112,12 +125,15 @@ async def local_run(subtasks: int, providers: int, tls: bool) -> dict[str, float
     }
 
 
-async def run(subtasks: int) -> dict[str, Any]:
+async def run(subtasks: int, provider_dirs: str) -> dict[str, Any]:
     rows = []
+    default = cli_provider_dirs()
+    places = [default] if provider_dirs == "default" else ["memory", "disk"]
     for providers in (1, 2):
         for tls in (True, False):
-            figures = await local_run(subtasks, providers, tls)
-            rows.append({"providers": providers, "tls": tls, **figures})
+            for dirs in places:
+                figures = await local_run(subtasks, providers, tls, dirs)
+                rows.append({"providers": providers, "tls": tls, "provider_dirs": dirs, **figures})
     ceiling = await requestor_load.measure(subtasks, 2)
     best = max(row["subtasks_per_s"] for row in rows)
     return {
@@ -131,17 +147,27 @@ async def run(subtasks: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subtasks", type=int, default=100)
+    parser.add_argument(
+        "--provider-dirs",
+        choices=("default", "both"),
+        default="default",
+        help="provider dirs where `tutorial-app run` puts them (default), or in memory and on "
+        "disk, side by side (both)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object")
     args = parser.parse_args()
-    report = asyncio.run(run(args.subtasks))
+    report = asyncio.run(run(args.subtasks, args.provider_dirs))
     if args.json:
         print(json.dumps(report))
         return
     print(f"difficulty 0, {args.subtasks} subtasks per run")
-    print(f"{'providers':>9} {'TLS':>4} {'subtasks/s':>11} {'wall ms':>8} {'CPU ms':>7}")
+    print(
+        f"{'providers':>9} {'TLS':>4} {'provider dirs':>13}"
+        f" {'subtasks/s':>11} {'wall ms':>8} {'CPU ms':>7}"
+    )
     for row in report["runs"]:
         print(
-            f"{row['providers']:>9} {'on' if row['tls'] else 'off':>4}"
+            f"{row['providers']:>9} {'on' if row['tls'] else 'off':>4} {row['provider_dirs']:>13}"
             f" {row['subtasks_per_s']:>11.1f} {row['wall_ms_per_subtask']:>8.1f}"
             f" {row['cpu_ms_per_subtask']:>7.1f}"
         )

@@ -73,7 +73,9 @@ def build_parser() -> runner.OneLineParser:
         help="run the apps as local processes (default) or in the app's Docker image "
         f"{version.IMAGE_NAME}:{version.IMAGE_TAG}",
     )
-    runner.add_run_options(run, subtasks=4, providers=2, max_subtasks=params.MAX_PARTS)
+    runner.add_run_options(
+        run, subtasks=4, providers=2, max_subtasks=params.MAX_PARTS, provider_dirs="memory"
+    )
 
     resume = commands.add_parser(
         "resume",

@@ -60,7 +60,6 @@ class AttemptRunner:
     config: NetworkConfig
     requestor: RequestorAppClient
     task_dir: RequestorTaskDir
-    root: Path
     ledger: workroot.Ledger | None
     out: OutDir | None
     keep: Callable[[], bool]

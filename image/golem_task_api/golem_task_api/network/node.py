@@ -27,7 +27,7 @@ import grpc
 from golem_task_api import nodemoves
 from golem_task_api.client import RequestorAppClient
 from golem_task_api.dirutils import RequestorDir, RequestorTaskDir
-from golem_task_api.network import apps, files, measures, results, resume, workroot
+from golem_task_api.network import apps, files, measures, results, resume, scratch, workroot
 from golem_task_api.network.attempt import Attempt, AttemptRunner
 from golem_task_api.network.measures import WorkMeter
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
@@ -56,6 +56,9 @@ class NetworkConfig:
     #: `temporary_root`; always kept when the run is interrupted).
     keep_work: bool = False
     temporary_root: bool = False
+    #: A run that keeps no work dirs puts its providers' dirs in memory if it
+    #: can (see `scratch`): for apps whose provider dirs are known to be small.
+    providers_in_memory: bool = False
     #: Failed attempts tolerated over the whole task before giving up.
     max_retries: int = 3
     subtask_timeout: float = 600.0
@@ -97,11 +100,14 @@ class LocalNetwork:
         self._seq = 0
         self._ledger: workroot.Ledger | None = None
         self._out: OutDir | None = None
+        self._providers: scratch.ProviderDirs | None = None
 
     async def run(self) -> Report:
         config, report = self.config, self.report
         self._root = root = config.work_root or Path(tempfile.mkdtemp(prefix="golem-network-"))
         self._ledger = workroot.Ledger.open(root)
+        in_memory = config.providers_in_memory and not self._keep
+        self._providers = providers = scratch.provider_dirs(root, in_memory)
         out_created = config.out_dir is not None and not config.out_dir.exists()
         if config.out_dir is not None:
             self._out = OutDir(config.out_dir, config.task_id)
@@ -130,6 +136,7 @@ class LocalNetwork:
                 report.out_dir = config.out_dir
                 if report.status is TaskStatus.FAILED and not report.outputs:
                     results.withdraw(self._out.out_dir, config.task_id, out_created)
+            providers.remove()  # in memory: never needed to resume
             if self._keep:
                 report.work_root = root
                 report.task_dir = self._task_dir
@@ -208,15 +215,15 @@ class LocalNetwork:
             self._ledger.write(subtask_id, state, **details)
 
     async def _schedule(self, task_id: str) -> None:
-        requestor, task_dir, root = self._requestor, self._task_dir, self._root
-        assert requestor is not None and task_dir is not None and root is not None
+        requestor, task_dir, providers = self._requestor, self._task_dir, self._providers
+        assert requestor is not None and task_dir is not None and providers is not None
         attempts = AttemptRunner(
-            self.config, requestor, task_dir, root, self._ledger, self._out, lambda: self._keep
+            self.config, requestor, task_dir, self._ledger, self._out, lambda: self._keep
         )
         free = [f"provider-{n}" for n in range(self.config.providers, 0, -1)]
         running: dict[asyncio.Task[Attempt], str] = {}
         standby = Standby(
-            root,
+            providers.root,
             self.config.make_service,
             self.config.tls,
             ahead=min(self.config.providers, STANDBY_AHEAD),

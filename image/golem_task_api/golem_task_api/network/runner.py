@@ -30,7 +30,10 @@ def add_run_options(
     subtasks: int,
     providers: int,
     max_subtasks: int | None = None,
+    provider_dirs: str = "disk",
 ) -> None:
+    """The options every local run takes; `provider_dirs` is the app's default for
+    `--provider-dirs` ("memory" only for apps whose provider dirs are small)."""
     most = f", at most {max_subtasks}" if max_subtasks else ""
     parser.add_argument(
         "--subtasks",
@@ -80,6 +83,14 @@ def add_run_options(
         help="carry on with the interrupted run kept in WORK_ROOT (its settings are saved there)",
     )
     parser.add_argument("--keep-work", action="store_true", help="keep the temporary work dirs")
+    parser.add_argument(
+        "--provider-dirs",
+        choices=("memory", "disk"),
+        default=provider_dirs,
+        help="where a run that keeps no work dirs puts the providers' (one per subtask): "
+        "in memory (a tmpfs such as /dev/shm, if one has 256 MiB free) or on disk "
+        f"with the rest (default {provider_dirs})",
+    )
     parser.add_argument(
         "--max-retries",
         type=int,
@@ -146,6 +157,7 @@ def config_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "out_dir": args.out.resolve(),
         "tls": args.tls,
         "keep_work": args.keep_work,
+        "providers_in_memory": args.provider_dirs == "memory",
         "max_retries": args.max_retries,
         "subtask_timeout": args.subtask_timeout,
     }

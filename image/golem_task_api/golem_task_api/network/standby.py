@@ -3,7 +3,8 @@
 Starting a provider (a process, its server, TLS) takes a few milliseconds
 of wall time that, done when the subtask is handed out, every subtask
 waits for. The node names subtasks itself, so it can pick the next id,
-start that subtask's provider in its own fresh work dir (`providers/<id>`)
+start that subtask's provider in its own fresh work dir (`<providers>/<id>`,
+see `scratch`)
 while the current subtasks compute, and hand the subtask out to it once the
 requestor gives one. Each provider still serves exactly one subtask; one
 that was started but not needed (the task ran out) is stopped and its work
@@ -44,13 +45,13 @@ class Standby:
 
     def __init__(
         self,
-        root: Path,
+        providers: Path,
         make_service: Callable[[Path], TaskApiService],
         tls: bool,
         ahead: int,
         new_id: Callable[[], str],
     ) -> None:
-        self.root = root
+        self.providers = providers
         self.make_service = make_service
         self.tls = tls
         self.ahead = ahead
@@ -82,7 +83,7 @@ class Standby:
             await self._close([started])
 
     def _start(self, subtask_id: str) -> Started:
-        work_dir = ProviderTaskDir(self.root / "providers" / subtask_id)
+        work_dir = ProviderTaskDir(self.providers / subtask_id)
         service = self.make_service(work_dir)
         start = asyncio.create_task(self._start_app(work_dir, service))
         return Started(subtask_id, work_dir, service, start)

@@ -1,0 +1,159 @@
+"""Where provider work dirs go: in memory for a run that keeps nothing, else under the root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from golem_task_api import cli as golem_cli
+from golem_task_api.network import apps, node, runner, scratch
+from test_network_node import FakeRequestor
+from tutorial_app import cli as tutorial_cli
+
+
+@pytest.fixture
+def ram(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A dir the module takes for a tmpfs (a fake mounts table says so)."""
+    ram = tmp_path / "ram disk"
+    ram.mkdir()
+    mounts = tmp_path / "mounts"
+    escaped = str(ram).replace(" ", "\\040")
+    mounts.write_text(f"/dev/vda / ext4 rw 0 0\ntmpfs {escaped} tmpfs rw 0 0\n")
+    monkeypatch.setattr(scratch, "MOUNTS", mounts)
+    monkeypatch.setattr(scratch, "CANDIDATES", ("$NO_SUCH_VARIABLE_FOR_SURE", str(ram)))
+    return ram
+
+
+def test_a_tmpfs_with_room_is_taken(ram: Path) -> None:
+    assert scratch.memory_dir(need=1) == ram
+
+
+def test_not_when_it_lacks_room(ram: Path) -> None:
+    assert scratch.memory_dir(need=1 << 62) is None
+
+
+def test_not_when_it_is_a_disk(ram: Path, tmp_path: Path) -> None:
+    # A later mount on a deeper point decides: here a disk mounted over the tmpfs.
+    with scratch.MOUNTS.open("a") as mounts:
+        mounts.write(f"/dev/vdb {str(ram).replace(' ', chr(92) + '040')} ext4 rw 0 0\n")
+    assert scratch.memory_dir(need=1) is None
+
+
+def test_no_mounts_table_means_disk(ram: Path, tmp_path: Path) -> None:
+    scratch.MOUNTS.unlink()
+    assert scratch.memory_dir(need=1) is None
+    dirs = scratch.provider_dirs(tmp_path / "root", in_memory=True)
+    assert dirs == scratch.ProviderDirs(tmp_path / "root" / "providers", temporary=False)
+
+
+def test_provider_dirs_in_memory_are_removed(ram: Path, tmp_path: Path) -> None:
+    dirs = scratch.provider_dirs(tmp_path / "root", in_memory=True)
+    assert dirs.temporary and dirs.root.parent == ram
+    assert dirs.root.name.startswith("golem-providers-")
+    (dirs.root / "sub-1").mkdir()
+    dirs.remove()
+    assert list(ram.iterdir()) == []
+    on_disk = scratch.provider_dirs(tmp_path / "root", in_memory=False)
+    assert on_disk.root == tmp_path / "root" / "providers" and not on_disk.temporary
+    on_disk.remove()  # not ours to remove: a no-op
+
+
+@pytest.fixture
+def run_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Runs a LocalNetwork with fake apps; returns (report, the providers' work dirs)."""
+    (tmp_path / "input.txt").write_text("hello")
+    seen: list[Path] = []
+
+    async def run(**overrides: Any) -> Any:
+        fake: FakeRequestor | None = None
+
+        async def start_requestor(service: Any) -> FakeRequestor:
+            nonlocal fake
+            fake = FakeRequestor(service.work_dir / "task-1", 3, [])
+            return fake
+
+        async def start_provider(service: Any) -> object:
+            return object()
+
+        async def compute_with(
+            client: object, service: Any, task_id: str, sid: str, p: Any
+        ) -> Path:
+            assert (service.work_dir / "subtask_inputs" / f"{sid}.in").is_file()
+            (service.work_dir / f"{sid}.out").write_text("result")
+            return Path(f"{sid}.out")
+
+        async def shutdown_quietly(client: object, service: object) -> None:
+            pass
+
+        def make_service(work_dir: Path) -> Any:
+            if work_dir.name != "requestor":
+                seen.append(work_dir)
+            return SimpleNamespace(work_dir=work_dir)
+
+        monkeypatch.setattr(apps, "start_requestor", start_requestor)
+        monkeypatch.setattr(apps, "start_provider", start_provider)
+        monkeypatch.setattr(apps, "compute_with", compute_with)
+        monkeypatch.setattr(apps, "shutdown_quietly", shutdown_quietly)
+        config = node.NetworkConfig(
+            inputs=[tmp_path / "input.txt"],
+            task_params={},
+            subtasks=3,
+            providers=2,
+            make_service=make_service,
+            tls=False,
+            task_id="task-1",
+            **overrides,
+        )
+        return await node.LocalNetwork(config).run(), seen
+
+    return run
+
+
+async def test_a_run_that_keeps_nothing_puts_provider_dirs_in_memory(
+    ram: Path, run_network: Any
+) -> None:
+    report, seen = await run_network(providers_in_memory=True)
+    assert report.ok, report.error
+    assert len(seen) == 3 and len(set(seen)) == 3  # one fresh dir per subtask
+    assert {work_dir.parent.parent for work_dir in seen} == {ram}
+    assert list(ram.iterdir()) == []  # removed with the run
+
+
+async def test_a_run_that_keeps_its_work_dirs_keeps_them_on_disk(
+    ram: Path, run_network: Any, tmp_path: Path
+) -> None:
+    report, seen = await run_network(providers_in_memory=True, keep_work=True)
+    assert report.ok, report.error
+    assert {work_dir.parent for work_dir in seen} == {report.work_root / "providers"}
+    assert all((work_dir / "subtask_inputs").is_dir() for work_dir in seen)
+    assert list(ram.iterdir()) == []
+
+
+async def test_on_disk_unless_asked(ram: Path, run_network: Any, tmp_path: Path) -> None:
+    root = tmp_path / "temporary root"
+    report, seen = await run_network(work_root=root, temporary_root=True)
+    assert report.ok, report.error
+    assert {work_dir.parent for work_dir in seen} == {root / "providers"}
+    assert not root.exists()  # a temporary root goes, its provider dirs with it
+
+
+@pytest.mark.parametrize(
+    ("build_parser", "run_args", "default"),
+    [
+        # Ours: a provider dir holds one part's input and a 200-byte result.
+        (tutorial_cli.build_parser, ["run", "input.txt"], True),
+        # Any app's: its provider dirs may be as big as it likes.
+        (golem_cli.build_parser, ["run", "--app", "app"], False),
+    ],
+    ids=["tutorial-app", "golem-task-api"],
+)
+def test_each_cli_chooses_its_default(
+    build_parser: Any, run_args: list[str], default: bool
+) -> None:
+    parser = build_parser()
+    assert runner.config_kwargs(parser.parse_args(run_args))["providers_in_memory"] is default
+    for flag, in_memory in (("memory", True), ("disk", False)):
+        args = parser.parse_args([*run_args, "--provider-dirs", flag])
+        assert runner.config_kwargs(args)["providers_in_memory"] is in_memory
