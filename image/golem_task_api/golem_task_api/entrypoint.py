@@ -7,17 +7,14 @@ one-line usage message and exit status 2 (0.24 raised a bare Exception);
 SIGTERM and SIGINT stop the server gracefully.
 """
 
-import asyncio
-import contextlib
 import logging
-import signal
 import sys
 import types
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from golem_task_api import logs, tls
+from golem_task_api import logs, signals, tls
 from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
 from golem_task_api.server import Role, serve
 from golem_task_api.threading import Executor
@@ -64,16 +61,13 @@ def split_work_dir(argv: list[str], default: Path) -> tuple[Path, list[str]]:
     return work_dir, rest
 
 
-def _install_signal_handlers(lifecycle: AppLifecycleHandler) -> None:
+def _stopper(lifecycle: AppLifecycleHandler) -> Callable[[], None]:
     def stop() -> None:
         logger.info("signal received, shutting down")
         Executor.request_shutdown()
         lifecycle.request_shutdown()
 
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signum, stop)
+    return stop
 
 
 async def main(
@@ -101,9 +95,9 @@ async def main(
         raise usage_error(f"this app has no {role.value} handler")
     logs.configure()
     lifecycle = role_lifecycle or lifecycle_handler or AppLifecycleHandler()
-    _install_signal_handlers(lifecycle)
     try:
-        await serve(role, Path(work_dir), port, handler, lifecycle)
+        with signals.stop_on_signals(_stopper(lifecycle)):
+            await serve(role, Path(work_dir), port, handler, lifecycle)
     except tls.TlsFileError as exc:  # one line naming the file, not a traceback
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None

@@ -20,6 +20,7 @@ from typing import cast
 from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health_pb2
 from grpclib.const import Cardinality, Handler, Status
+from grpclib.encoding.proto import ProtoCodec
 from grpclib.server import Stream
 
 from golem_task_api.rpcs import AnyRpc, CallContext
@@ -146,7 +147,9 @@ def _all_interfaces(port: int) -> str:
 class GrpclibAppServer:
     def __init__(self, role: Role, ctx: CallContext, context: ssl.SSLContext | None) -> None:
         self._service = _Service(role, ctx)
-        self._server = TrackingServer([self._service])
+        # The codec named, so grpclib does not look for googleapis' status protos in
+        # every provider (a failed import, a search of sys.path); we send no details.
+        self._server = TrackingServer([self._service], codec=ProtoCodec())
         self._context = context
 
     async def start(self, port: int) -> None:

@@ -26,4 +26,5 @@ def configure() -> None:
     handler.setFormatter(logging.Formatter(_FORMAT))
     setattr(handler, _MARK, True)
     root.addHandler(handler)
-    root.setLevel(level)
+    if root.level != level:  # setting it walks every logger's cache, even to the same level
+        root.setLevel(level)
