@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -221,3 +222,35 @@ async def test_a_provider_that_fails_to_start_ahead_fails_only_its_attempt(
     assert report.status is TaskStatus.FINISHED, report.error
     assert report.stats.verified == 2 and report.stats.failed_attempts == 1
     assert [name for name, _ in fake.calls].count("abort_subtask") == 1
+
+
+async def test_a_provider_is_free_again_once_it_has_delivered(
+    network: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one provider slot, the next subtask computes while the last one is verified."""
+    local, fake = network(2, [])
+    local.config = dataclasses.replace(local.config, providers=1)
+    second_computes = asyncio.Event()
+    events: list[str] = []
+    compute_with, verify = apps.compute_with, fake.verify
+
+    async def computing(client: object, service: object, task_id: str, sid: str, p: Any) -> Path:
+        events.append(f"compute {p['n']}")
+        if p["n"] == 1:
+            second_computes.set()
+        return await compute_with(client, service, task_id, sid, p)
+
+    async def verifying(task_id: str, subtask_id: str) -> tuple[VerifyResult, str]:
+        n = fake.running[subtask_id]
+        if n == 0:  # held until the slot's next subtask computes
+            await asyncio.wait_for(second_computes.wait(), 10)  # a guard, not a budget
+        events.append(f"verified {n}")
+        return await verify(task_id, subtask_id)
+
+    monkeypatch.setattr(apps, "compute_with", computing)
+    fake.verify = verifying
+    report = await local.run()
+    assert report.status is TaskStatus.FINISHED, report.error
+    assert events[:2] == ["compute 0", "compute 1"]
+    assert sorted(events[2:]) == ["verified 0", "verified 1"]
+    assert report.stats.running == 0

@@ -30,7 +30,7 @@ from golem_task_api.network.standby import Started
 from golem_task_api.structs import Subtask
 
 if TYPE_CHECKING:
-    from golem_task_api.network.node import NetworkConfig
+    from golem_task_api.network.config import NetworkConfig
 
 logger = logging.getLogger(__name__)
 
@@ -69,12 +69,26 @@ class AttemptRunner:
             self.ledger.write(subtask_id, state, **details)
 
     async def run(
-        self, task_id: str, attempt: Attempt, subtask: Subtask, provider: Started
+        self,
+        task_id: str,
+        attempt: Attempt,
+        subtask: Subtask,
+        provider: Started,
+        computed: Callable[[], None] = lambda: None,
     ) -> Attempt:
-        """Run one subtask on its fresh provider, deliver the result and verify it."""
+        """Run one subtask on its fresh provider, deliver the result and verify it.
+
+        `computed` is called once the provider is done with it (it answered, or
+        failed, and its result is delivered): as on Golem, the provider is free
+        then, while the requestor verifies.
+        """
         started = time.monotonic()
         try:
-            attempt.result = result = await self._compute(task_id, attempt, subtask, provider)
+            try:
+                result = await self._compute(task_id, attempt, subtask, provider)
+            finally:
+                computed()
+            attempt.result = result
             if result is not None:
                 await self._judge(task_id, attempt, result)
             if attempt.verified:

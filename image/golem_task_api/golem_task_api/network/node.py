@@ -18,7 +18,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,9 @@ from golem_task_api.client import RequestorAppClient
 from golem_task_api.dirutils import RequestorDir, RequestorTaskDir
 from golem_task_api.network import apps, files, measures, results, resume, scratch, workroot
 from golem_task_api.network.attempt import Attempt, AttemptRunner
-from golem_task_api.network.measures import WorkMeter
+from golem_task_api.network.config import NetworkConfig as NetworkConfig  # re-exported
 from golem_task_api.network.report import NullObserver, Observer, Report, Stats, TaskStatus
-from golem_task_api.network.results import Describer, OutDir
+from golem_task_api.network.results import OutDir
 from golem_task_api.network.standby import Standby
 from golem_task_api.services.base import ServiceFactory as ServiceFactory  # re-exported
 
@@ -39,41 +38,6 @@ logger = logging.getLogger(__name__)
 
 #: Providers started ahead of their subtasks (see `standby`), at most one per slot.
 STANDBY_AHEAD = 2
-
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    inputs: list[Path]
-    task_params: dict[str, Any]
-    subtasks: int
-    providers: int
-    make_service: ServiceFactory
-    out_dir: Path | None = None
-    tls: bool = True
-    #: Where the requestor's and providers' work dirs go; a temp dir if None.
-    work_root: Path | None = None
-    #: Keep the work dirs (always kept when `work_root` is given, unless it is
-    #: `temporary_root`; always kept when the run is interrupted).
-    keep_work: bool = False
-    temporary_root: bool = False
-    #: A run that keeps no work dirs puts its providers' dirs in memory if it
-    #: can (see `scratch`): for apps whose provider dirs are known to be small.
-    providers_in_memory: bool = False
-    #: Failed attempts tolerated over the whole task before giving up.
-    max_retries: int = 3
-    subtask_timeout: float = 600.0
-    work_meter: WorkMeter | None = None
-    work_unit: str | None = None
-    work_label: str | None = None
-    #: Expected work per subtask (same unit) and the network's benchmark rate
-    #: (units/s, measured off the loop), for the ETA before the first result.
-    expected_work: float | None = None
-    benchmark: Callable[[], float] | None = None
-    #: What the manifest says about each result, so `--out` can be checked alone.
-    describe: Describer | None = None
-    #: Carry on with the task saved in `work_root` instead of creating one.
-    resume: bool = False
-    task_id: str = field(default_factory=lambda: f"task-{uuid.uuid4().hex[:12]}")
 
 
 class _GiveUp(Exception):
@@ -98,6 +62,7 @@ class LocalNetwork:
         self._task_dir: RequestorTaskDir | None = None
         self._requestor: RequestorAppClient | None = None
         self._seq = 0
+        self._in_flight = 0  # attempts handed out and not yet settled
         self._ledger: workroot.Ledger | None = None
         self._out: OutDir | None = None
         self._providers: scratch.ProviderDirs | None = None
@@ -221,7 +186,12 @@ class LocalNetwork:
             self.config, requestor, task_dir, self._ledger, self._out, lambda: self._keep
         )
         free = [f"provider-{n}" for n in range(self.config.providers, 0, -1)]
-        running: dict[asyncio.Task[Attempt], str] = {}
+        # A provider is free again once it has delivered (`computed`), while the
+        # requestor verifies: so a slot's next NextSubtask, hand-out and start
+        # overlap its last Verify (the requestor's fsync) instead of waiting.
+        computing: dict[asyncio.Future[None], str] = {}
+        running: set[asyncio.Task[Attempt]] = set()
+        loop = asyncio.get_running_loop()
         standby = Standby(
             providers.root,
             self.config.make_service,
@@ -244,37 +214,48 @@ class LocalNetwork:
                         break
                     logger.info("%s -> %s: %s", subtask_id, provider, subtask.resources)
                     attempt = Attempt(subtask_id, provider)
+                    slot = loop.create_future()
+                    computing[slot] = provider
                     started = standby.take(subtask_id)
-                    job = asyncio.create_task(attempts.run(task_id, attempt, subtask, started))
-                    running[job] = provider
-                    self.stats.running = len(running)
+                    job = asyncio.create_task(
+                        attempts.run(task_id, attempt, subtask, started, _releaser(slot))
+                    )
+                    running.add(job)
+                    self._count(computing, running)
                     self.observer.subtask_started(subtask_id, provider)
                     standby.keep_ahead(self._still_to_hand_out())
                 if not running:
                     return
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for job in done:
-                    free.append(running.pop(job))
-                    self.stats.running = len(running)
+                waiting: set[asyncio.Future[Any]] = {*computing, *running}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for slot in [slot for slot in computing if slot in done]:
+                    free.append(computing.pop(slot))
+                for job in [job for job in running if job in done]:
+                    running.discard(job)
                     self._record(job.result())
+                self._count(computing, running)
         finally:
             try:
                 for job in running:
                     job.cancel()
                 if running:
                     await asyncio.gather(*running, return_exceptions=True)
-                self.stats.running = 0
+                self.stats.running = self._in_flight = 0
             finally:  # also when a second Ctrl-C cuts the wait short
                 await standby.close()
+
+    def _count(self, computing: dict[asyncio.Future[None], str], running: set[Any]) -> None:
+        """Providers at work (the display's "running"), and attempts not yet settled."""
+        self.stats.running = len(computing)
+        self._in_flight = len(running)
 
     def _new_subtask_id(self) -> str:
         self._seq += 1
         return f"sub-{self._seq:04d}-{uuid.uuid4().hex[:6]}"
 
     def _still_to_hand_out(self) -> int:
-        """Subtasks not verified nor running (retries may add some later)."""
-        stats = self.stats
-        return max(0, self.config.subtasks - stats.verified - stats.running)
+        """Subtasks neither verified nor in an attempt (retries may add some later)."""
+        return max(0, self.config.subtasks - self.stats.verified - self._in_flight)
 
     def _record(self, attempt: Attempt) -> None:
         stats = self.stats
@@ -297,6 +278,14 @@ class LocalNetwork:
                 f"last: {attempt.reason}"
             )
         stats.retried += 1
+
+
+def _releaser(slot: asyncio.Future[None]) -> Callable[[], None]:
+    def release() -> None:
+        if not slot.done():
+            slot.set_result(None)
+
+    return release
 
 
 async def run_task(config: NetworkConfig, observer: Observer | None = None) -> Report:
