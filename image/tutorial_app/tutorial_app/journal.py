@@ -20,6 +20,8 @@ import logging
 import os
 from pathlib import Path
 
+from golem_task_api.durable import fsync_dir
+
 logger = logging.getLogger(__name__)
 
 
@@ -129,11 +131,3 @@ class Journal:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             os.close(self._fd)
-
-
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -29,15 +29,16 @@ import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
+from golem_task_api.durable import fsync_dir
+from golem_task_api.durable import write_bytes as write_atomic
 from golem_task_api.errors import NotFound
 
 from tutorial_app import events, writer
 from tutorial_app.events import Event
-from tutorial_app.journal import Journal, JournalError, fsync_dir
+from tutorial_app.journal import Journal, JournalError
 from tutorial_app.reader import JOURNAL_NAME, SNAPSHOT_NAME, read_task
 from tutorial_app.state import TaskState
 from tutorial_app.task_cache import MAX_CACHED_SETTLED, MAX_CACHED_TASKS, TaskCache, TaskEntry
-from tutorial_app.writer import write_atomic
 
 logger = logging.getLogger(__name__)
 

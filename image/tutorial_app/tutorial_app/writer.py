@@ -1,6 +1,7 @@
 """Writing a task's files: atomically, and without stalling the event loop.
 
-`write_atomic` replaces a file so a crash leaves the old or the new one.
+`write_atomic` (`golem_task_api.durable.write_bytes`) replaces a file so a
+crash leaves the old or the new one.
 The snapshot is serialised in slices (`json.dumps` holds the GIL for its
 whole run, so one call over 10^5 parts would stall the loop while it runs
 in a thread). All of this is blocking: the store runs it in threads.
@@ -8,16 +9,14 @@ in a thread). All of this is blocking: the store runs it in threads.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from golem_task_api.durable import write_bytes as write_atomic
+
 from tutorial_app import snapshot
-from tutorial_app.journal import fsync_dir
 from tutorial_app.reader import SNAPSHOT_NAME, read_task_versioned
 from tutorial_app.state import TaskState
 
@@ -25,28 +24,6 @@ logger = logging.getLogger(__name__)
 
 #: Parts (or subtasks) per `json.dumps` call when a snapshot is written.
 SERIALISE_SLICE = 500
-
-
-def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
-    """Replace `path` with `data` so a crash leaves the old or the new file, whole.
-
-    `durable=False` skips the fsyncs, for files that can be rebuilt from the
-    task state after a crash (a machine crash may then lose or empty them).
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    if durable:
-        fsync_dir(path.parent)
 
 
 def _dumps(value: object) -> str:

@@ -5,9 +5,10 @@
     <out>/<task_id>.input.<name>     a copy of each task input
     <out>/<task_id>-<result name>    each verified result, as the provider made it
 
-A result is copied to a temporary name, fsync'd and renamed into place, and
-only then is its manifest line appended (and fsync'd): whatever stops the run,
-`--out` never holds half a file, and every line names a complete one.
+A result is copied to a temporary name, fsync'd and renamed into place, the
+directory fsync'd, and only then is its manifest line appended (and
+fsync'd): whatever stops the run, the machine included, `--out` never holds
+half a file, and every line names a complete one.
 Every name starts with the task id, so two tasks' results never mix.
 """
 
@@ -22,6 +23,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from golem_task_api import durable
 
 MANIFEST_SUFFIX = ".manifest.jsonl"
 
@@ -43,18 +46,10 @@ def sha256_of(path: Path) -> str:
 
 
 def publish_file(source: Path, target: Path) -> None:
-    """Copy `source` to `target` so that `target` is either absent or complete."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-            shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """Copy `source` to `target` so that `target` is either absent or complete, and
+    its name lasts before a manifest line names it."""
+    with source.open("rb") as src:
+        durable.replace(target, lambda out: shutil.copyfileobj(src, out))
 
 
 def check_out_dir(out_dir: Path, task_id: str, force: bool) -> str | None:
