@@ -7,63 +7,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import fake_apps
 import grpc
 import pytest
+from fake_apps import FakeRequestor
 from golem_task_api.enums import VerifyResult
 from golem_task_api.network import apps, node
 from golem_task_api.network.report import TaskStatus
-from golem_task_api.structs import Subtask, Task
-
-
-class FakeRequestor:
-    """Hands out `parts` subtasks; its verdicts come from a script."""
-
-    def __init__(self, task_dir: Path, parts: int, verdicts: list[Any]) -> None:
-        self.task_dir = task_dir
-        self.pending = list(range(parts))
-        self.running: dict[str, int] = {}
-        self.verdicts = verdicts
-        self.calls: list[tuple[str, Any]] = []
-
-    async def create_task(self, task_id: str, count: int, params: dict[str, Any]) -> Task:
-        self.calls.append(("create_task", count))
-        return Task("docker_cpu", {"image": "x", "tag": "y"})
-
-    async def has_pending_subtasks(self, task_id: str) -> bool:
-        return bool(self.pending)
-
-    async def next_subtask(self, task_id: str, subtask_id: str, node_id: str) -> Subtask | None:
-        if not self.pending:
-            return None
-        self.running[subtask_id] = self.pending.pop(0)
-        (self.task_dir / "subtask_inputs" / f"{subtask_id}.in").write_text("in")
-        return Subtask({"n": self.running[subtask_id]}, [f"{subtask_id}.in"])
-
-    async def verify(self, task_id: str, subtask_id: str) -> tuple[VerifyResult, str]:
-        self.calls.append(("verify", subtask_id))
-        verdict = self.verdicts.pop(0) if self.verdicts else VerifyResult.SUCCESS
-        if isinstance(verdict, Exception):
-            raise verdict
-        if verdict == VerifyResult.SUCCESS:
-            result = self.task_dir / "subtask_outputs" / subtask_id / f"{subtask_id}.out"
-            (self.task_dir / "task_outputs" / result.name).write_bytes(result.read_bytes())
-            self.running.pop(subtask_id)
-        elif verdict == VerifyResult.FAILURE:
-            self.pending.append(self.running.pop(subtask_id))
-        return verdict, "scripted"
-
-    async def discard_subtasks(self, task_id: str, subtask_ids: list[str]) -> list[str]:
-        self.calls.append(("discard_subtasks", subtask_ids))
-        for sid in subtask_ids:
-            self.pending.append(self.running.pop(sid))
-        return subtask_ids
-
-    async def abort_subtask(self, task_id: str, subtask_id: str) -> None:
-        self.calls.append(("abort_subtask", subtask_id))
-        self.pending.append(self.running.pop(subtask_id))
-
-    async def abort_task(self, task_id: str) -> None:
-        self.calls.append(("abort_task", task_id))
 
 
 def rpc_error(details: str) -> grpc.aio.AioRpcError:
@@ -91,28 +41,8 @@ def network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
             **overrides,
         )
         fake = FakeRequestor(tmp_path / "work" / "requestor" / "task-1", parts, verdicts)
-
-        async def start_requestor(service: object) -> FakeRequestor:
-            return fake
-
-        async def start_provider(service: object) -> object:
-            return object()
-
-        async def compute_with(
-            client: object, service: object, task_id: str, sid: str, params: Any
-        ) -> Path:
-            work_dir = tmp_path / "work" / "providers" / sid
-            assert (work_dir / "subtask_inputs" / f"{sid}.in").read_text() == "in"
-            (work_dir / f"{sid}.out").write_text(f"result {params['n']}")
-            return Path(f"{sid}.out")
-
-        async def shutdown_quietly(client: object, service: object) -> None:
-            pass
-
-        monkeypatch.setattr(apps, "start_requestor", start_requestor)
-        monkeypatch.setattr(apps, "start_provider", start_provider)
-        monkeypatch.setattr(apps, "compute_with", compute_with)
-        monkeypatch.setattr(apps, "shutdown_quietly", shutdown_quietly)
+        providers = tmp_path / "work" / "providers"
+        fake_apps.install(monkeypatch, lambda service: fake, lambda service, sid: providers / sid)
         return node.LocalNetwork(config), fake
 
     return build

@@ -6,10 +6,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import fake_apps
 import pytest
+from fake_apps import FakeRequestor
 from golem_task_api import cli as golem_cli
-from golem_task_api.network import apps, node, runner, scratch
-from test_network_node import FakeRequestor
+from golem_task_api.network import node, runner, scratch
 from tutorial_app import cli as tutorial_cli
 
 
@@ -67,35 +68,16 @@ def run_network(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     seen: list[Path] = []
 
     async def run(**overrides: Any) -> Any:
-        fake: FakeRequestor | None = None
-
-        async def start_requestor(service: Any) -> FakeRequestor:
-            nonlocal fake
-            fake = FakeRequestor(service.work_dir / "task-1", 3, [])
-            return fake
-
-        async def start_provider(service: Any) -> object:
-            return object()
-
-        async def compute_with(
-            client: object, service: Any, task_id: str, sid: str, p: Any
-        ) -> Path:
-            assert (service.work_dir / "subtask_inputs" / f"{sid}.in").is_file()
-            (service.work_dir / f"{sid}.out").write_text("result")
-            return Path(f"{sid}.out")
-
-        async def shutdown_quietly(client: object, service: object) -> None:
-            pass
-
         def make_service(work_dir: Path) -> Any:
             if work_dir.name != "requestor":
                 seen.append(work_dir)
             return SimpleNamespace(work_dir=work_dir)
 
-        monkeypatch.setattr(apps, "start_requestor", start_requestor)
-        monkeypatch.setattr(apps, "start_provider", start_provider)
-        monkeypatch.setattr(apps, "compute_with", compute_with)
-        monkeypatch.setattr(apps, "shutdown_quietly", shutdown_quietly)
+        fake_apps.install(
+            monkeypatch,
+            lambda service: FakeRequestor(service.work_dir / "task-1", 3, []),
+            lambda service, sid: service.work_dir,
+        )
         config = node.NetworkConfig(
             inputs=[tmp_path / "input.txt"],
             task_params={},
