@@ -74,3 +74,21 @@ def test_outside_the_main_thread_it_does_nothing() -> None:
     thread.start()
     thread.join(GUARD)
     assert outcome == [True]
+
+
+async def test_the_apps_own_loop_signal_handlers_keep_working() -> None:
+    """An app may add handlers on the loop before it serves (0.24 apps run their own main)."""
+    loop = asyncio.get_running_loop()
+    usr1, stopped = asyncio.Event(), asyncio.Event()
+    loop.add_signal_handler(signal.SIGUSR1, usr1.set)
+    try:
+        with stop_on_signals(stopped.set):
+            os.kill(os.getpid(), signal.SIGUSR1)
+            await asyncio.wait_for(usr1.wait(), GUARD)
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.wait_for(stopped.wait(), GUARD)
+        usr1.clear()
+        os.kill(os.getpid(), signal.SIGUSR1)  # and after leaving, too
+        await asyncio.wait_for(usr1.wait(), GUARD)
+    finally:
+        loop.remove_signal_handler(signal.SIGUSR1)

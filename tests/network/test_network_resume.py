@@ -7,6 +7,7 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
 from golem_task_api.network import results, workroot
 from network_helpers import interruptible_run, processes_mentioning, tutorial_app, wait_for
 from tutorial_app import store
@@ -98,8 +99,10 @@ def test_a_finished_work_root_is_not_reused(input_file: Path, tmp_path: Path) ->
     assert "already holds task" in again.stderr and again.stderr.count("\n") == 1
 
 
-def test_sigterm_is_an_interruption_too(input_file: Path, tmp_path: Path) -> None:
-    """SIGTERM to the run alone (not its group): it stops its apps itself."""
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+def test_sigterm_is_an_interruption_too(input_file: Path, tmp_path: Path, signum: int) -> None:
+    """SIGTERM, or SIGHUP (the terminal went away), to the run alone (not its group):
+    it stops its apps itself."""
     root = tmp_path / "work"
     stderr_path = tmp_path / "stderr.txt"
     process = interruptible_run(
@@ -111,7 +114,7 @@ def test_sigterm_is_an_interruption_too(input_file: Path, tmp_path: Path) -> Non
         warned = "warning: each subtask needs about"
         wait_for(lambda: warned in stderr_path.read_text(), 60, "the long-subtask warning")
         wait_for(lambda: (root / "providers").is_dir(), 60, "a provider to start")
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         assert process.wait(timeout=30) == 130
     finally:
         if process.poll() is None:

@@ -46,7 +46,7 @@ def test_no_mounts_table_means_disk(ram: Path, tmp_path: Path) -> None:
     scratch.MOUNTS.unlink()
     assert scratch.memory_dir(need=1) is None
     dirs = scratch.provider_dirs(tmp_path / "root", in_memory=True)
-    assert dirs == scratch.ProviderDirs(tmp_path / "root" / "providers", temporary=False)
+    assert dirs == scratch.ProviderDirs(tmp_path / "root" / "providers")
 
 
 def test_provider_dirs_in_memory_are_removed(ram: Path, tmp_path: Path) -> None:
@@ -59,6 +59,24 @@ def test_provider_dirs_in_memory_are_removed(ram: Path, tmp_path: Path) -> None:
     on_disk = scratch.provider_dirs(tmp_path / "root", in_memory=False)
     assert on_disk.root == tmp_path / "root" / "providers" and not on_disk.temporary
     on_disk.remove()  # not ours to remove: a no-op
+
+
+def test_dirs_of_runs_that_are_gone_are_swept(ram: Path, tmp_path: Path) -> None:
+    """A run killed outright leaves its dir in memory; the next run removes it, and only it."""
+    left = ram / f"{scratch.PREFIX}gone"
+    (left / "sub-1").mkdir(parents=True)
+    (left / "sub-1" / "result.zip").write_bytes(b"x")
+    other = ram / "someone-elses"
+    other.mkdir()
+    live = scratch.provider_dirs(tmp_path / "a", in_memory=True)
+    assert not left.exists() and other.is_dir()
+    (live.root / "sub-2").mkdir()
+    second = scratch.provider_dirs(tmp_path / "b", in_memory=True)  # the live one is held
+    assert (live.root / "sub-2").is_dir() and second.root != live.root
+    assert scratch.sweep(ram) == []
+    second.remove()
+    live.remove()
+    assert sorted(p.name for p in ram.iterdir()) == ["someone-elses"]
 
 
 @pytest.fixture

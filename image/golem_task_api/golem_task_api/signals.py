@@ -15,7 +15,9 @@ import asyncio
 import contextlib
 import signal
 import socket
+import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -27,25 +29,20 @@ def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
     """While inside, SIGTERM and SIGINT call `stop` on the running loop.
 
     Outside the main thread signals cannot be caught, and this does nothing.
-    Leaving puts the previous handlers and wakeup fd back.
+    A wakeup fd set already (the loop's own, if the app added signal handlers
+    of its own) is left in place: it wakes the loop too, and its owner keeps
+    reading it. Leaving puts the previous handlers and wakeup fd back.
     """
-    loop = asyncio.get_running_loop()
-    wake_read, wake_write = socket.socketpair()
-    wake_read.setblocking(False)
-    wake_write.setblocking(False)
-    try:
-        previous_fd = signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
-    except ValueError:  # not the main thread
-        wake_read.close()
-        wake_write.close()
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    loop = asyncio.get_running_loop()
+    wakeup = _Wakeup.install(loop)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         loop.call_soon_threadsafe(stop)
 
     previous: dict[int, Any] = {}
-    loop.add_reader(wake_read.fileno(), _drain, wake_read)
     try:
         for signum in SIGNALS:
             previous[signum] = signal.signal(signum, on_signal)
@@ -54,10 +51,43 @@ def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
         for number, handler in previous.items():
             # None: a handler not set from Python, which cannot be put back; the default then.
             signal.signal(number, signal.SIG_DFL if handler is None else handler)
-        signal.set_wakeup_fd(previous_fd)
-        loop.remove_reader(wake_read.fileno())
-        wake_read.close()
-        wake_write.close()
+        if wakeup is not None:
+            wakeup.remove(loop)
+
+
+@dataclass(frozen=True)
+class _Wakeup:
+    """A socket pair: signals are written to one end, the loop watches the other."""
+
+    read: socket.socket
+    write: socket.socket
+
+    @classmethod
+    def install(cls, loop: asyncio.AbstractEventLoop) -> _Wakeup | None:
+        """Ours, set and watched; None if another fd wakes the loop already (or cannot)."""
+        current = signal.set_wakeup_fd(-1)
+        if current != -1:
+            signal.set_wakeup_fd(current)
+            return None
+        read, write = socket.socketpair()
+        try:
+            read.setblocking(False)
+            write.setblocking(False)
+            loop.add_reader(read.fileno(), _drain, read)
+        except (NotImplementedError, OSError):  # a loop that cannot watch sockets
+            read.close()
+            write.close()
+            return None
+        signal.set_wakeup_fd(write.fileno(), warn_on_full_buffer=False)
+        return cls(read, write)
+
+    def remove(self, loop: asyncio.AbstractEventLoop) -> None:
+        current = signal.set_wakeup_fd(-1)
+        if current != self.write.fileno():  # someone set theirs meanwhile: it stays
+            signal.set_wakeup_fd(current)
+        loop.remove_reader(self.read.fileno())
+        self.read.close()
+        self.write.close()
 
 
 def _drain(wake_read: socket.socket) -> None:

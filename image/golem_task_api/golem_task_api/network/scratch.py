@@ -15,6 +15,8 @@ never needed to resume a run: the requestor's dir and the ledger are.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import tempfile
@@ -29,27 +31,72 @@ MIN_FREE_BYTES = 256 << 20
 MOUNTS = Path("/proc/self/mounts")
 
 
+#: In-memory provider dirs are named so; each is held (flock) by its run while it lives.
+PREFIX = "golem-providers-"
+
+
 @dataclass(frozen=True)
 class ProviderDirs:
-    """The dir the providers' work dirs go in; `temporary` if it is ours to remove."""
+    """The dir the providers' work dirs go in; `lock` (an fd) if it is ours to remove."""
 
     root: Path
-    temporary: bool = False
+    lock: int | None = None
+
+    @property
+    def temporary(self) -> bool:
+        return self.lock is not None
 
     def remove(self) -> None:
-        if self.temporary:
+        if self.lock is not None:
             shutil.rmtree(self.root, ignore_errors=True)
+            os.close(self.lock)
 
 
 def provider_dirs(work_root: Path, in_memory: bool) -> ProviderDirs:
-    """A fresh dir in memory if asked for and there is room; else `<work root>/providers`."""
+    """A fresh dir in memory if asked for and there is room; else `<work root>/providers`.
+
+    Memory outlives a run killed outright (SIGKILL, a crash), so dirs left by
+    runs that are gone are removed first: a live run holds a lock on its own.
+    """
     memory = memory_dir() if in_memory else None
     if memory is not None:
+        sweep(memory)
         try:
-            return ProviderDirs(Path(tempfile.mkdtemp(prefix="golem-providers-", dir=memory)), True)
+            root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=memory))
+            return ProviderDirs(root, _hold(root))
         except OSError:
             pass
     return ProviderDirs(work_root / "providers")
+
+
+def sweep(memory: Path) -> list[Path]:
+    """Remove the in-memory provider dirs (ours) of runs that are gone; the removed ones."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in memory.iterdir():
+            if not entry.name.startswith(PREFIX):
+                continue
+            try:
+                if entry.lstat().st_uid != os.geteuid() or entry.is_symlink():
+                    continue
+                lock = _hold(entry)
+            except OSError:  # held by a live run, or gone meanwhile
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+            os.close(lock)
+            removed.append(entry)
+    return removed
+
+
+def _hold(directory: Path) -> int:
+    """An fd holding `directory`'s lock (BlockingIOError if another process holds it)."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def memory_dir(need: int = MIN_FREE_BYTES) -> Path | None:

@@ -125,15 +125,18 @@ def observer(config: NetworkConfig, args: argparse.Namespace) -> Observer:
 
 
 async def _main(network: LocalNetwork) -> None:
-    # SIGTERM ends the run like Ctrl-C: cancel, clean up, report.
+    # SIGTERM and SIGHUP (the terminal went away) end the run like Ctrl-C:
+    # cancel, clean up, report.
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, task.cancel)
     try:
         await network.run()
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
 
 
 def execute(config: NetworkConfig, args: argparse.Namespace, session: Session) -> int:
