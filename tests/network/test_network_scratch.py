@@ -51,13 +51,13 @@ def test_no_mounts_table_means_disk(ram: Path, tmp_path: Path) -> None:
 
 def test_provider_dirs_in_memory_are_removed(ram: Path, tmp_path: Path) -> None:
     dirs = scratch.provider_dirs(tmp_path / "root", in_memory=True)
-    assert dirs.temporary and dirs.root.parent == ram
+    assert dirs.lock is not None and dirs.root.parent == ram
     assert dirs.root.name.startswith("golem-providers-")
     (dirs.root / "sub-1").mkdir()
     dirs.remove()
     assert list(ram.iterdir()) == []
     on_disk = scratch.provider_dirs(tmp_path / "root", in_memory=False)
-    assert on_disk.root == tmp_path / "root" / "providers" and not on_disk.temporary
+    assert on_disk.root == tmp_path / "root" / "providers" and on_disk.lock is None
     on_disk.remove()  # not ours to remove: a no-op
 
 

@@ -74,7 +74,7 @@ class AttemptRunner:
         attempt: Attempt,
         subtask: Subtask,
         provider: Started,
-        computed: Callable[[], None] = lambda: None,
+        computed: Callable[[], None],
     ) -> Attempt:
         """Run one subtask on its fresh provider, deliver the result and verify it.
 

@@ -62,7 +62,6 @@ class LocalNetwork:
         self._task_dir: RequestorTaskDir | None = None
         self._requestor: RequestorAppClient | None = None
         self._seq = 0
-        self._in_flight = 0  # attempts handed out and not yet settled
         self._ledger: workroot.Ledger | None = None
         self._out: OutDir | None = None
         self._providers: scratch.ProviderDirs | None = None
@@ -221,9 +220,9 @@ class LocalNetwork:
                         attempts.run(task_id, attempt, subtask, started, _releaser(slot))
                     )
                     running.add(job)
-                    self._count(computing, running)
+                    self.stats.running = len(computing)  # the display's: providers at work
                     self.observer.subtask_started(subtask_id, provider)
-                    standby.keep_ahead(self._still_to_hand_out())
+                    standby.keep_ahead(self._still_to_hand_out(len(running)))
                 if not running:
                     return
                 waiting: set[asyncio.Future[Any]] = {*computing, *running}
@@ -233,29 +232,24 @@ class LocalNetwork:
                 for job in [job for job in running if job in done]:
                     running.discard(job)
                     self._record(job.result())
-                self._count(computing, running)
+                self.stats.running = len(computing)
         finally:
             try:
                 for job in running:
                     job.cancel()
                 if running:
                     await asyncio.gather(*running, return_exceptions=True)
-                self.stats.running = self._in_flight = 0
+                self.stats.running = 0
             finally:  # also when a second Ctrl-C cuts the wait short
                 await standby.close()
-
-    def _count(self, computing: dict[asyncio.Future[None], str], running: set[Any]) -> None:
-        """Providers at work (the display's "running"), and attempts not yet settled."""
-        self.stats.running = len(computing)
-        self._in_flight = len(running)
 
     def _new_subtask_id(self) -> str:
         self._seq += 1
         return f"sub-{self._seq:04d}-{uuid.uuid4().hex[:6]}"
 
-    def _still_to_hand_out(self) -> int:
+    def _still_to_hand_out(self, in_attempts: int) -> int:
         """Subtasks neither verified nor in an attempt (retries may add some later)."""
-        return max(0, self.config.subtasks - self.stats.verified - self._in_flight)
+        return max(0, self.config.subtasks - self.stats.verified - in_attempts)
 
     def _record(self, attempt: Attempt) -> None:
         stats = self.stats

@@ -42,10 +42,6 @@ class ProviderDirs:
     root: Path
     lock: int | None = None
 
-    @property
-    def temporary(self) -> bool:
-        return self.lock is not None
-
     def remove(self) -> None:
         if self.lock is not None:
             shutil.rmtree(self.root, ignore_errors=True)
