@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 SOURCES := requirements-dev.txt \
 	image/golem_task_api/pyproject.toml \
 	image/tutorial_app/pyproject.toml image/tutorial_app/setup.py \
-	$(wildcard image/tutorial_app/tutorial_app/*.c image/tutorial_app/tutorial_app/*.h)
+	$(wildcard image/tutorial_app/tutorial_app/search/*.c image/tutorial_app/tutorial_app/search/*.h)
 
 .PHONY: install demo test test-unit test-fallback test-docker lint proto bench clean
 
@@ -36,6 +36,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy image/golem_task_api/golem_task_api image/tutorial_app/tutorial_app
+	@# The floor plan: rooms in their layers (pyproject's contracts), and no import cycles.
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/import_cycles.py
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -m "not docker" $(PYTEST_ARGS)
@@ -50,7 +53,7 @@ test: lint test-unit test-fallback
 
 test-docker: $(STAMP)
 	scripts/docker-test-env
-	TUTORIAL_APP_DOCKER_REQUIRED=1 $(BIN)/pytest -m docker tests/docker $(PYTEST_ARGS)
+	TUTORIAL_APP_DOCKER_REQUIRED=1 $(BIN)/pytest -m docker $(PYTEST_ARGS)
 
 proto: $(STAMP)
 	$(BIN)/python -m golem_task_api.proto.generate

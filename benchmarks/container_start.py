@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 
 import grpc
-from golem_task_api.certs import write_tls_files
-from golem_task_api.channels import open_channel
-from golem_task_api.client import HEALTH_CHECK, HEALTH_SERVICE
-from golem_task_api.ports import free_port
-from golem_task_api.services import DockerTaskApiService
-from golem_task_api.services.docker import node_limits
+from golem_task_api.node.certs import write_tls_files
+from golem_task_api.node.channels import open_channel
+from golem_task_api.node.client import HEALTH_CHECK, HEALTH_SERVICE
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services import DockerTaskApiService
+from golem_task_api.node.services.docker import node_limits
 from grpc_health.v1 import health_pb2
 from tutorial_app.version import IMAGE_NAME, IMAGE_TAG
 

@@ -9,7 +9,7 @@ run, from task creation to the end), next to the requestor's own pair rate
 measured in the same run: the ceiling a local run can approach.
 
 Provider work dirs go where `tutorial-app run` puts them by default (in
-memory, see `golem_task_api.network.scratch`); `--provider-dirs both` adds
+memory, see `golem_task_api.node.network.scratch`); `--provider-dirs both` adds
 the same runs with them on disk, side by side.
 
     .venv/bin/python benchmarks/local_run.py [--subtasks 100] [--provider-dirs both] [--json]
@@ -29,9 +29,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from golem_task_api.network.node import LocalNetwork, NetworkConfig
-from golem_task_api.network.report import NullObserver, Report, Stats
-from tutorial_app import cli
+from golem_task_api.node.network.node import LocalNetwork, NetworkConfig
+from golem_task_api.node.network.report import NullObserver, Report, Stats
+
+try:
+    from tutorial_app.cli import parser as cli  # the rooms (issue 22)
+except ImportError:  # an older checkout
+    from tutorial_app import cli  # type: ignore[no-redef]
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import requestor_load
@@ -93,7 +97,10 @@ async def local_run(subtasks: int, providers: int, tls: bool, dirs: str) -> dict
         if hasattr(cli, "process_services"):
             services = cli.process_services()
         else:
-            from tutorial_app import local_run as app_local_run
+            try:
+                from tutorial_app.cli import local_run as app_local_run
+            except ImportError:  # an older checkout
+                from tutorial_app import local_run as app_local_run  # type: ignore[no-redef]
 
             services = app_local_run.process_services()
         # Older checkouts have no choice: their provider dirs are on disk.

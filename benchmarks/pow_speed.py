@@ -5,10 +5,10 @@ Measures, side by side in one run:
 - bulk: hashlib's SHA-256 over 16 MiB, as 64-byte compressions per second
   on one core; also over a cache-resident 1 MiB (the single-stream rate the
   search is compared with: one dependent chain of compressions);
-- reference: the pure-Python loop of `tutorial_app.pow.search`;
+- reference: the pure-Python loop of `tutorial_app.search.pow.search`;
 - each native path this CPU can run (portable C, SHA-NI, AVX2, AVX-512), forced,
   on one core, in hashes (nonces) per second;
-- fast, one core and all cores: `tutorial_app.search` as providers run it
+- fast, one core and all cores: `tutorial_app.search.search` as providers run it
   (the path chosen at run time);
 - the reaction to a stop request: from the request to the search's return.
 
@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from tutorial_app import pow, search
+from tutorial_app.search import pow, search
 
 INPUT_FILE = Path(__file__).resolve().parent.parent / "examples" / "input.txt"
 BUILTIN_TEXT = (

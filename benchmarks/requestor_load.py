@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from golem_task_api.client import RequestorAppClient
-from golem_task_api.dirutils import RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from golem_task_api.ports import free_port
-from golem_task_api.services import ProcessTaskApiService
-from tutorial_app import pow, store, zips
+from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services import ProcessTaskApiService
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from tutorial_app.files import zips
+from tutorial_app.search import pow
+from tutorial_app.store import store
 
 APP_COMMAND = [sys.executable, "-m", "tutorial_app.entrypoint"]
 INPUT_TEXT = "Golem requestor load benchmark.\n" * 4
@@ -95,7 +97,7 @@ class Requestor:
     async def start(self) -> Requestor:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         if USE_TLS:
-            from golem_task_api.certs import write_tls_files
+            from golem_task_api.node.certs import write_tls_files
 
             write_tls_files(self.work_dir)
         self.service = ProcessTaskApiService(self.work_dir, APP_COMMAND, stop_grace=3.0)

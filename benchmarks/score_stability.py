@@ -21,9 +21,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from golem_task_api.network import apps
-from tutorial_app import search
-from tutorial_app.local_run import process_services
+from golem_task_api.node.network import apps
+from tutorial_app.cli.local_run import process_services
+from tutorial_app.search import search
 
 
 async def scores(rounds: int) -> list[float]:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from golem_task_api.enums import VerifyResult
+from golem_task_api.wire.enums import VerifyResult
 from requestor_load import (
     Requestor,
     new_id,

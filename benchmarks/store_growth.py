@@ -28,8 +28,9 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
-from golem_task_api.dirutils import RequestorTaskDir
-from tutorial_app import commands, repair, store
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from tutorial_app.handlers import commands, repair
+from tutorial_app.store import store
 
 
 def rss_mib() -> float:

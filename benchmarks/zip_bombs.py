@@ -20,10 +20,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "tutorial_app"))
+# The tests' forge and probe (the `tests` package, from the checkout's root).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bomb_probe import probe
-from zip_forge import DEFLATED, LZMA, MIB, bomb, bzip2_gib_bomb
+from tests.tutorial_app.bomb_probe import probe
+from tests.tutorial_app.zip_forge import DEFLATED, LZMA, MIB, bomb, bzip2_gib_bomb
 
 BOMBS = {
     "bzip2 1 GiB": lambda name: bzip2_gib_bomb(name),

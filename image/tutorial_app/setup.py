@@ -10,7 +10,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 
-_PACKAGE = Path("tutorial_app")
+_PACKAGE = Path("tutorial_app/search")
 #: The driver and the 16-lane AVX-512 and 8-lane AVX2 kernels. No -march
 #: flags: the SHA-NI, AVX-512 and AVX2 code carries function-level target
 #: attributes and is chosen at run time (cpuid), so one build runs on any
@@ -21,7 +21,7 @@ ext_modules = []
 if all(source.exists() for source in _SOURCES):
     ext_modules.append(
         Extension(
-            "tutorial_app._fastpow",
+            "tutorial_app.search._fastpow",
             sources=[str(source) for source in _SOURCES],
             depends=[str(_PACKAGE / "_fastpow.h"), str(_PACKAGE / "_fastpow_lanes.h")],
             extra_compile_args=["-O3", "-std=c11"],

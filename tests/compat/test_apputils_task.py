@@ -4,10 +4,11 @@ from pathlib import Path
 
 import peewee
 import pytest
-from compat_app import TaskManager
 from golem_task_api.apputils.database.fields import EnumField
 from golem_task_api.apputils.task import SubtaskStatus
 from golem_task_api.apputils.task.database import DBTaskManager
+
+from tests.compat.compat_app import TaskManager
 
 
 def test_subtask_status_semantics() -> None:

@@ -9,8 +9,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from compat_app import TaskManager
-from compat_helpers import (
+from golem_task_api import enums
+from golem_task_api.apputils.task import SubtaskStatus
+from golem_task_api.testutils import TaskLifecycleUtil
+
+from tests.compat.compat_app import TaskManager
+from tests.compat.support import (
     NUMBERS,
     app_params,
     inline_service,
@@ -18,9 +22,6 @@ from compat_helpers import (
     process_service,
     write_input,
 )
-from golem_task_api import enums
-from golem_task_api.apputils.task import SubtaskStatus
-from golem_task_api.testutils import TaskLifecycleUtil
 
 pytestmark = pytest.mark.slow
 
@@ -150,7 +151,7 @@ async def test_provider_shutdown_in_compute(task_lifecycle_util, get_service, tm
 
 async def test_with_handler_helpers(task_lifecycle_util, tmp_path: Path) -> None:
     """`init_requestor_with_handler` / `init_provider_with_handler` (inline only)."""
-    from compat_app import ProviderHandler, RequestorHandler
+    from tests.compat.compat_app import ProviderHandler, RequestorHandler
 
     util = task_lifecycle_util
     async with util.init_requestor_with_handler(RequestorHandler()):

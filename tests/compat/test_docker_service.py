@@ -9,8 +9,9 @@ from golem_task_api.testutils.dockertaskapiservice import (
     is_docker_available,
     split_image,
 )
+from tutorial_app.version import IMAGE_NAME, IMAGE_TAG
 
-IMAGE = "golemfactory/tutorialapp:1.0.0"
+IMAGE = f"{IMAGE_NAME}:{IMAGE_TAG}"
 
 
 def test_split_image() -> None:
@@ -20,9 +21,9 @@ def test_split_image() -> None:
 
 
 @pytest.mark.docker
-async def test_simulate_task_in_containers(tmp_path: Path) -> None:
-    if not is_docker_available():
-        pytest.skip("no Docker daemon")
+async def test_simulate_task_in_containers(tmp_path: Path, docker_image: str) -> None:
+    """Run by `make test` (its docker stage); skipped, saying why, without an engine."""
+    assert is_docker_available() and docker_image == IMAGE
     (tmp_path / "input.txt").write_text("compat")
     util = TaskLifecycleUtil(tmp_path / "work")
     task_dir = await util.simulate_task(

@@ -1,6 +1,7 @@
 """0.24's smaller modules, used as an 0.24 app or node would use them."""
 
 import asyncio
+import importlib
 import logging
 import ssl
 import sys
@@ -11,9 +12,75 @@ import pytest
 from golem_task_api import dirutils, envs, messages
 from golem_task_api import ssl as task_api_ssl
 from golem_task_api.apputils import process, start_logging
-from golem_task_api.certs import write_tls_files
 from golem_task_api.envs.constants import DOCKER_CPU_ENV_ID, DOCKER_GPU_ENV_ID
+from golem_task_api.node.certs import write_tls_files
 from golem_task_api.structs import Infrastructure
+
+#: Every module path of the 0.24 package that this one keeps (most are thin
+#: shims over the rooms: wire, app, node, compat).
+PATHS_0_24 = [
+    "golem_task_api",
+    "golem_task_api.apputils",
+    "golem_task_api.apputils.app_definition",
+    "golem_task_api.apputils.database",
+    "golem_task_api.apputils.database.fields",
+    "golem_task_api.apputils.process",
+    "golem_task_api.apputils.start_logging",
+    "golem_task_api.apputils.task",
+    "golem_task_api.apputils.task.database",
+    "golem_task_api.client",
+    "golem_task_api.constants",
+    "golem_task_api.dirutils",
+    "golem_task_api.entrypoint",
+    "golem_task_api.enums",
+    "golem_task_api.envs",
+    "golem_task_api.envs.constants",
+    "golem_task_api.handlers",
+    "golem_task_api.messages",
+    "golem_task_api.proto.constants_pb2",
+    "golem_task_api.proto.envs_pb2",
+    "golem_task_api.proto.golem_task_api_pb2",
+    "golem_task_api.server",
+    "golem_task_api.ssl",
+    "golem_task_api.structs",
+    "golem_task_api.testutils",
+    "golem_task_api.testutils.dockertaskapiservice",
+    "golem_task_api.testutils.inlinetaskapiservice",
+    "golem_task_api.testutils.tasklifecycleutil",
+    "golem_task_api.threading",
+]
+
+
+@pytest.mark.parametrize("path", PATHS_0_24)
+def test_every_0_24_module_path_imports(path: str) -> None:
+    assert importlib.import_module(path).__name__ == path
+
+
+def test_shims_hand_on_the_rooms_objects() -> None:
+    """An 0.24 path and its room give the same objects (one class, one state)."""
+    from golem_task_api import client, constants, dirutils, enums, handlers, server, structs
+    from golem_task_api import threading as threading_0_24
+    from golem_task_api.app import handlers as app_handlers
+    from golem_task_api.app import server as app_server
+    from golem_task_api.app import threading as app_threading
+    from golem_task_api.compat import appservers
+    from golem_task_api.compat import client as compat_client
+    from golem_task_api.node import client as node_client
+    from golem_task_api.wire import constants as wire_constants
+    from golem_task_api.wire import dirutils as wire_dirutils
+    from golem_task_api.wire import enums as wire_enums
+    from golem_task_api.wire import structs as wire_structs
+
+    assert structs.Task is wire_structs.Task and enums.VerifyResult is wire_enums.VerifyResult
+    assert dirutils.RequestorDir is wire_dirutils.RequestorDir
+    assert constants.CONTAINER_WORK_DIR == wire_constants.CONTAINER_WORK_DIR
+    assert handlers.RequestorAppHandler is app_handlers.RequestorAppHandler
+    assert threading_0_24.Executor is app_threading.Executor
+    assert server.serve is app_server.serve
+    assert server.RequestorAppServer is appservers.RequestorAppServer
+    assert client.RequestorAppClient is compat_client.RequestorAppClient
+    assert issubclass(client.RequestorAppClient, node_client.RequestorAppClient)
+    assert api.RequestorAppClient is client.RequestorAppClient
 
 
 def test_dirutils_paths(tmp_path: Path) -> None:
@@ -64,8 +131,9 @@ def test_ssl_contexts(tmp_path: Path) -> None:
 
 async def test_clients_take_an_ssl_context_as_in_0_24(tmp_path: Path) -> None:
     """0.24's way to mutual TLS: the node's context from `golem_task_api.ssl`."""
-    from compat_helpers import inline_service
-    from golem_task_api.ports import free_port
+    from golem_task_api.node.ports import free_port
+
+    from tests.compat.support import inline_service
 
     write_tls_files(tmp_path)
     context = task_api_ssl.create_client_ssl_context(tmp_path, tmp_path)
@@ -129,10 +197,11 @@ def test_entrypoint_spellings() -> None:
 
 async def test_server_objects_as_0_24_entrypoint_used_them(tmp_path: Path) -> None:
     """`RequestorAppServer(...)`: start, serve calls, Shutdown, stop."""
-    from compat_app import RecordingLifecycle, RequestorHandler
-    from golem_task_api.ports import free_port
+    from golem_task_api.node.ports import free_port
+    from golem_task_api.node.services.base import TaskApiService as AppService
     from golem_task_api.server import RequestorAppServer
-    from golem_task_api.services.base import TaskApiService as AppService
+
+    from tests.compat.compat_app import RecordingLifecycle, RequestorHandler
 
     class AlreadyRunning(AppService):
         """The server runs in this loop already: the client only connects."""

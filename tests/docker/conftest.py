@@ -19,32 +19,19 @@ anywhere else these tests are skipped with the reason.
 from __future__ import annotations
 
 import functools
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from docker_helpers import (
+
+from tests.docker.support import (
     HEALTH_TIMEOUT,
-    IMAGE_REF,
     INPUT_TEXT,
     DockerLifecycleUtil,
     docker,
     docker_service,
-    unavailable_reason,
 )
-
-
-@pytest.fixture(scope="session")
-def docker_image() -> str:
-    """The app image's reference; skips (or, under `make test-docker`, fails) without it."""
-    reason = unavailable_reason()
-    if reason is not None:
-        if os.environ.get("TUTORIAL_APP_DOCKER_REQUIRED") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return IMAGE_REF
 
 
 @pytest.fixture

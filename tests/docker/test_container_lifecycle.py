@@ -10,13 +10,14 @@ from pathlib import Path
 
 import grpc
 import pytest
-from docker_helpers import APP_UID, APP_USER, IMAGE_REF, docker
-from golem_task_api import tls
-from golem_task_api.enums import VerifyResult
-from golem_task_api.services import DockerTaskApiService
+from golem_task_api.node.services import DockerTaskApiService
 from golem_task_api.testutils import TaskLifecycleUtil
+from golem_task_api.wire import tls
+from golem_task_api.wire.enums import VerifyResult
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tutorial_app.version import IMAGE_NAME, IMAGE_TAG
+
+from tests.docker.support import APP_UID, APP_USER, IMAGE_REF, docker
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(180)]
 

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from tutorial_app import pow
+from tutorial_app.search import pow
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(180)]
 

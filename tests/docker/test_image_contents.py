@@ -12,14 +12,15 @@ import hashlib
 import json
 
 import pytest
-from docker_helpers import APP_USER, docker
+
+from tests.docker.support import APP_USER, docker
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]
 
 #: Runs inside the image with its own Python; prints one JSON object.
 PROBE = r"""
 import glob, importlib.util, json, os, shutil, sysconfig
-import tutorial_app._fastpow as fastpow
+import tutorial_app.search._fastpow as fastpow
 
 skip = {"/proc", "/sys", "/dev"}
 c_sources, wheels, pip_caches = [], [], []

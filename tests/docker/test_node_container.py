@@ -13,15 +13,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from docker_helpers import APP_UID, give_to_app_user
-from golem_task_api.certs import write_tls_files
-from golem_task_api.client import ProviderAppClient, RequestorAppClient
-from golem_task_api.dirutils import RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from golem_task_api.ports import free_port
-from golem_task_api.services import DockerTaskApiService
-from golem_task_api.services.docker import node_limits
+from golem_task_api.node.certs import write_tls_files
+from golem_task_api.node.client import ProviderAppClient, RequestorAppClient
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services import DockerTaskApiService
+from golem_task_api.node.services.docker import node_limits
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
 from tutorial_app.version import IMAGE_NAME, IMAGE_TAG
+
+from tests.docker.support import APP_UID, give_to_app_user
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]
 

@@ -4,10 +4,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from golem_task_api.client import RequestorAppClient
-from golem_task_api.services import TaskApiService
-from golem_task_api.threading import Executor
-from runtime_helpers import fake_service, start_requestor
+from golem_task_api.app.threading import Executor
+from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.services import TaskApiService
+
+from tests.golem_task_api.support import fake_service, start_requestor
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def _reset_executor() -> None:
 @pytest.fixture
 async def fake_requestor(tmp_path: Path) -> AsyncIterator[RequestorAppClient]:
     """The fake app's requestor handlers served in-process."""
-    from fake_app import FakeRequestor
+    from tests.golem_task_api.fake_app import FakeRequestor
 
     client = await start_requestor(tmp_path / "requestor", FakeRequestor())
     yield client

@@ -14,17 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from golem_task_api import (
-    AppLifecycleHandler,
-    ProviderAppHandler,
-    RequestorAppHandler,
-    entrypoint,
-    envs,
-)
-from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from golem_task_api.structs import Infrastructure, Subtask, Task
-from golem_task_api.threading import Executor
+from golem_task_api import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler, envs
+from golem_task_api.app import command_line, entrypoint
+from golem_task_api.app.threading import Executor
+from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from golem_task_api.wire.structs import Infrastructure, Subtask, Task
 
 
 def _fail_if_asked(params: dict[str, Any]) -> None:
@@ -171,7 +166,7 @@ class RecordingLifecycle(AppLifecycleHandler):
 
 
 def run(argv: list[str]) -> None:
-    work_dir, rest = entrypoint.split_work_dir(argv, Path.cwd())
+    work_dir, rest = command_line.split_work_dir(argv, Path.cwd())
     asyncio.run(
         entrypoint.main(
             work_dir,

@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from golem_task_api import durable
-from golem_task_api.network import results
+from golem_task_api.node.network import results
+from golem_task_api.wire import durable
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_app import FakeRequestor
-from golem_task_api import entrypoint
-from golem_task_api.client import RequestorAppClient
-from golem_task_api.ports import free_port
-from golem_task_api.services import ProcessTaskApiService
-from runtime_helpers import FAKE_APP_COMMAND
+from golem_task_api.app import command_line, entrypoint
+from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services import ProcessTaskApiService
+
+from tests.golem_task_api.fake_app import FakeRequestor
+from tests.golem_task_api.support import FAKE_APP_COMMAND
 
 BAD_ARGVS = [
     [],
@@ -60,11 +61,11 @@ def test_usage_error_in_a_real_process(tmp_path: Path) -> None:
 
 
 def test_split_work_dir() -> None:
-    assert entrypoint.split_work_dir(["requestor", "1", "--work-dir", "/w"], Path("/d")) == (
+    assert command_line.split_work_dir(["requestor", "1", "--work-dir", "/w"], Path("/d")) == (
         Path("/w"),
         ["requestor", "1"],
     )
-    assert entrypoint.split_work_dir(["provider", "1"], Path("/d")) == (
+    assert command_line.split_work_dir(["provider", "1"], Path("/d")) == (
         Path("/d"),
         ["provider", "1"],
     )

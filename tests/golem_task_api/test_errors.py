@@ -5,8 +5,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from golem_task_api.channels import GrpcioChannel
-from golem_task_api.client import RequestorAppClient
+from golem_task_api.node.channels import GrpcioChannel
+from golem_task_api.node.client import RequestorAppClient
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
 from golem_task_api.testutils import ServiceFactory
@@ -39,13 +39,13 @@ async def test_value_error_is_invalid_argument(fake_requestor: RequestorAppClien
 async def test_other_exception_is_internal_and_logged(
     fake_requestor: RequestorAppClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="golem_task_api.server"):
+    with caplog.at_level(logging.ERROR, logger="golem_task_api.app.stack"):
         details = await expect_status(
             fake_requestor.create_task("t1", 1, {"fail": "runtime", "message": "ü"}),
             grpc.StatusCode.INTERNAL,
         )
     assert details == "boom: ü"
-    (record,) = [r for r in caplog.records if r.name == "golem_task_api.server"]
+    (record,) = [r for r in caplog.records if r.name == "golem_task_api.app.stack"]
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
     task_dir = fake_requestor.service.work_dir / "t1"
     task_dir.mkdir()
@@ -100,7 +100,7 @@ async def test_bad_task_params_json(
 async def test_errors_in_a_real_process(tmp_path: Path, service_factory: ServiceFactory) -> None:
     work_dir = tmp_path / "requestor"
     work_dir.mkdir()
-    from golem_task_api.ports import free_port
+    from golem_task_api.node.ports import free_port
 
     client = await RequestorAppClient.create(service_factory(work_dir), free_port())
     try:

@@ -3,9 +3,9 @@
 from collections.abc import Callable
 from pathlib import Path
 
-from golem_task_api.enums import VerifyResult
-from golem_task_api.services import TaskApiService
+from golem_task_api.node.services import TaskApiService
 from golem_task_api.testutils import TaskLifecycleUtil
+from golem_task_api.wire.enums import VerifyResult
 
 
 async def test_full_lifecycle_all_verdicts(

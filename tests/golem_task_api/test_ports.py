@@ -4,7 +4,7 @@ import itertools
 import socket
 
 import pytest
-from golem_task_api import ports
+from golem_task_api.node import ports
 
 
 def test_ports_are_free_distinct_and_below_the_outgoing_range() -> None:

@@ -3,9 +3,10 @@
 import filecmp
 from pathlib import Path
 
-from golem_task_api import constants, envs
+from golem_task_api import envs
 from golem_task_api.proto import constants_pb2, envs_pb2, generate
 from golem_task_api.proto import golem_task_api_pb2 as pb
+from golem_task_api.wire import constants
 
 
 def test_generated_code_matches_protos(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from golem_task_api.client import ProviderAppClient
-from golem_task_api.ports import free_port
+from golem_task_api.node.client import ProviderAppClient
+from golem_task_api.node.ports import free_port
 from golem_task_api.testutils import ServiceFactory
 
 

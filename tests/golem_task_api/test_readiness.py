@@ -7,8 +7,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from golem_task_api import readiness, tls
-from golem_task_api.certs import TlsMaterial
+from golem_task_api.node.certs import TlsMaterial
+from golem_task_api.wire import readiness, tls
 
 
 def test_announce_writes_one_byte_and_closes(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ import signal
 import threading
 
 import pytest
-from golem_task_api.signals import stop_on_signals
+from golem_task_api.app.signals import stop_on_signals
 
 #: Only a guard against hanging: the tests wait for events, not for time.
 GUARD = 30.0

@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-from golem_task_api.enums import VerifyResult
 from golem_task_api.testutils import ServiceFactory, TaskLifecycleUtil
+from golem_task_api.wire.enums import VerifyResult
 
 
 async def test_scripted_discard_abort_and_shutdown(
@@ -80,8 +80,8 @@ async def test_0_24_methods_with_a_service_factory_service(
 
 
 def test_the_node_moves_check_paths_from_the_app(tmp_path: Path) -> None:
-    """The util copies with the local network's checks (`nodemoves`), not blindly."""
-    from golem_task_api.nodemoves import FileMoveError
+    """The util copies with the local network's checks (`moves`), not blindly."""
+    from golem_task_api.node.moves import FileMoveError
 
     util = TaskLifecycleUtil(tmp_path)
     util.req_dir.task_dir("t").prepare()

@@ -10,16 +10,17 @@ from pathlib import Path
 
 import grpc
 import pytest
-from fake_app import FakeRequestor
-from golem_task_api import client as client_module
-from golem_task_api import tls
-from golem_task_api.certs import write_tls_files
-from golem_task_api.client import RequestorAppClient
-from golem_task_api.ports import free_port
+from golem_task_api.node import client as client_module
+from golem_task_api.node.certs import write_tls_files
+from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.ports import free_port
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
 from golem_task_api.testutils import ServiceFactory, TaskLifecycleUtil
-from runtime_helpers import FAKE_APP_COMMAND, fake_service, start_requestor
+from golem_task_api.wire import tls
+
+from tests.golem_task_api.fake_app import FakeRequestor
+from tests.golem_task_api.support import FAKE_APP_COMMAND, fake_service, start_requestor
 
 
 def address(client: RequestorAppClient) -> str:
@@ -219,7 +220,7 @@ def test_one_context_serves_every_work_dir_with_the_same_files(
 
 
 def test_a_fork_server_builds_the_context_its_next_apps_inherit(tmp_path: Path) -> None:
-    from golem_task_api import server
+    from golem_task_api.app import server
 
     write_tls_files(tmp_path)
     server.prepare_fork(["provider", "40102", "--work-dir", str(tmp_path)])

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from fake_app import FakeRequestor
-from golem_task_api import logs
-from golem_task_api.ids import check_id
-from golem_task_api.threading import Executor
+from golem_task_api.app.threading import Executor
+from golem_task_api.wire import logs
+from golem_task_api.wire.ids import check_id
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.golem_task_api.fake_app import FakeRequestor
 
 
 @pytest.mark.parametrize("good", ["a", "task-1", "ż" * 128, "a.b", "..a", " "])
@@ -46,7 +47,7 @@ def test_logs_configure(monkeypatch: pytest.MonkeyPatch, value: str | None, leve
 
 
 async def test_health_serves_empty_and_role_service(tmp_path: Path) -> None:
-    from runtime_helpers import start_requestor
+    from tests.golem_task_api.support import start_requestor
 
     client = await start_requestor(tmp_path, FakeRequestor())
     try:

@@ -3,11 +3,12 @@
 from pathlib import Path
 from typing import Any
 
-from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from golem_task_api.handlers import ProviderAppHandler, RequestorAppHandler
-from golem_task_api.structs import Infrastructure, Subtask, Task
-from runtime_helpers import start_provider, start_requestor
+from golem_task_api.app.handlers import ProviderAppHandler, RequestorAppHandler
+from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from golem_task_api.wire.structs import Infrastructure, Subtask, Task
+
+from tests.golem_task_api.support import start_provider, start_requestor
 
 PARAMS: dict[str, Any] = {"text": "żółw ✓ 🐢", "n": [1, 2.5, None, True], "nested": {"a": {}}}
 

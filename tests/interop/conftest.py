@@ -1,12 +1,9 @@
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-import grpclib_stubs
+from tests.interop import grpclib_stubs
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import ssl
 import time
 from pathlib import Path
 
-from golem_task_api import tls
+from golem_task_api.wire import tls
 from grpc_health.v1 import health_pb2
 from grpclib.client import Channel, UnaryUnaryMethod
 from grpclib.exceptions import GRPCError, StreamTerminatedError

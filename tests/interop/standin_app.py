@@ -17,13 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from golem_task_api import tls
+# Run as a script (`python standin_app.py`): its own directory is on sys.path.
+import grpclib_stubs
 from golem_task_api.proto import golem_task_api_pb2 as pb
+from golem_task_api.wire import tls
 from grpclib.health.service import Health
 from grpclib.server import Server, Stream
-
-sys.path.insert(0, str(Path(__file__).parent))
-import grpclib_stubs
 
 stubs = grpclib_stubs.load()
 

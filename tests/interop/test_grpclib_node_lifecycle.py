@@ -14,12 +14,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from golem_task_api.certs import write_tls_files
-from golem_task_api.dirutils import RequestorTaskDir
-from golem_task_api.ports import free_port
+from golem_task_api.node.certs import write_tls_files
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services import ProcessTaskApiService
 from golem_task_api.proto import golem_task_api_pb2 as pb
-from golem_task_api.services import ProcessTaskApiService
-from grpclib_node import open_when_serving
+from golem_task_api.wire.dirutils import RequestorTaskDir
+
+from tests.interop.grpclib_node import open_when_serving
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -19,17 +19,19 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from golem_task_api.certs import write_tls_files
-from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from golem_task_api.handlers import ProviderAppHandler, RequestorAppHandler
-from golem_task_api.ports import free_port
+from golem_task_api.app.handlers import ProviderAppHandler, RequestorAppHandler
+from golem_task_api.app.rpcs import Role
+from golem_task_api.app.server import serve
+from golem_task_api.app.threading import Executor
+from golem_task_api.node.certs import write_tls_files
+from golem_task_api.node.ports import free_port
 from golem_task_api.proto import golem_task_api_pb2 as pb
-from golem_task_api.server import Role, serve
-from golem_task_api.structs import Subtask, Task
-from golem_task_api.threading import Executor
+from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from golem_task_api.wire.structs import Subtask, Task
 from grpclib.client import Channel
-from grpclib_node import open_when_serving
+
+from tests.interop.grpclib_node import open_when_serving
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from golem_task_api.network import results
+from golem_task_api.node.network import results
 
 pytestmark = pytest.mark.timeout(180)
 
 STANDIN = Path(__file__).with_name("standin_app.py")
-RUN = [sys.executable, "-m", "golem_task_api.cli"]
+RUN = [sys.executable, "-m", "golem_task_api.node.cli"]
 
 
 def test_golem_task_api_run_drives_a_no_alpn_app_over_tls(tmp_path: Path, stub_file: Path) -> None:

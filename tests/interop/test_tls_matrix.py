@@ -18,16 +18,17 @@ from types import ModuleType
 
 import grpc
 import pytest
-from golem_task_api import tls
-from golem_task_api.certs import write_tls_files
-from golem_task_api.channels import open_channel
-from golem_task_api.ports import free_port
+from golem_task_api.app.rpcs import REQUESTOR_SERVICE, RUN_BENCHMARK, Role
+from golem_task_api.app.server import serve
+from golem_task_api.node.certs import write_tls_files
+from golem_task_api.node.channels import open_channel
+from golem_task_api.node.ports import free_port
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
-from golem_task_api.rpcs import REQUESTOR_SERVICE, RUN_BENCHMARK
-from golem_task_api.server import Role, serve
-from grpclib_node import open_when_serving
-from test_lost_replies import TrivialRequestor
+from golem_task_api.wire import tls
+
+from tests.interop.grpclib_node import open_when_serving
+from tests.interop.test_lost_replies import TrivialRequestor
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golem_task_api.enums import VerifyResult
-from golem_task_api.network import apps
-from golem_task_api.structs import Subtask, Task
+from golem_task_api.node.network import apps
+from golem_task_api.wire.enums import VerifyResult
+from golem_task_api.wire.structs import Subtask, Task
 
 
 class FakeRequestor:

@@ -38,8 +38,9 @@ def claim_fault(marker_dir: Path, count: int) -> bool:
 
 def main() -> None:
     marker_dir, count, fault, argv = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:]
-    from tutorial_app import entrypoint, pow, search
-    from tutorial_app.provider import ProviderHandler
+    from tutorial_app import entrypoint
+    from tutorial_app.handlers.provider import ProviderHandler
+    from tutorial_app.search import pow, search
 
     if argv[:1] == ["provider"] and claim_fault(marker_dir, count):
         if fault == "crash":

@@ -18,14 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golem_task_api.client import ProviderAppClient
-from golem_task_api.dirutils import ProviderTaskDir
-from golem_task_api.network import apps
-from golem_task_api.network.node import NetworkConfig, run_task
-from golem_task_api.ports import free_port
-from golem_task_api.services import ProcessTaskApiService, TaskApiService
-from golem_task_api.services.forked import ForkedTaskApiService, ForkingServices, forkable_module
-from network_helpers import alive
+from golem_task_api.node.client import ProviderAppClient
+from golem_task_api.node.network import apps
+from golem_task_api.node.network.node import NetworkConfig, run_task
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services import ProcessTaskApiService, TaskApiService
+from golem_task_api.node.services.forked import (
+    ForkedTaskApiService,
+    ForkingServices,
+    forkable_module,
+)
+from golem_task_api.wire.dirutils import ProviderTaskDir
+
+from tests.network.support import alive
 
 FORKABLE = Path(__file__).resolve().parent / "forkable"
 PROBE = [sys.executable, "-m", "probe_app"]
@@ -264,7 +269,7 @@ async def test_a_start_cancelled_mid_fork_leaves_the_other_apps_running(
 
 
 def test_stopping_reaps_a_child_that_has_no_session_of_its_own_yet() -> None:
-    from golem_task_api.services.forkserver import kill_and_reap
+    from golem_task_api.node.services.forkserver import kill_and_reap
 
     # What a child forked a moment ago looks like: still in our process group.
     child = subprocess.Popen(["sleep", "600"])

@@ -6,35 +6,35 @@ import os
 from pathlib import Path
 
 import pytest
-from golem_task_api.network import files
-from golem_task_api.network.progress import format_rate, format_seconds, summary_text
-from golem_task_api.network.report import Report, Stats, TaskStatus
+from golem_task_api.node import moves
+from golem_task_api.node.network.progress import format_rate, format_seconds, summary_text
+from golem_task_api.node.network.report import Report, Stats, TaskStatus
 
 
 def test_resources_move_from_requestor_to_provider(tmp_path: Path) -> None:
     source, target = tmp_path / "req", tmp_path / "prov" / "subtask_inputs"
     source.mkdir()
     (source / "a.zip").write_bytes(b"zip")
-    files.copy_resources(source, ["a.zip"], target)
+    moves.copy_resources(source, ["a.zip"], target)
     assert (target / "a.zip").read_bytes() == b"zip"
 
 
 @pytest.mark.parametrize("name", ["../secret", "a/b", "", "..", "."])
 def test_resource_names_must_be_plain(tmp_path: Path, name: str) -> None:
-    with pytest.raises(files.FileMoveError):
-        files.copy_resources(tmp_path, [name], tmp_path / "out")
+    with pytest.raises(moves.FileMoveError):
+        moves.copy_resources(tmp_path, [name], tmp_path / "out")
 
 
 def test_missing_resource_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(files.FileMoveError, match="did not write it"):
-        files.copy_resources(tmp_path, ["nope.zip"], tmp_path / "out")
+    with pytest.raises(moves.FileMoveError, match="did not write it"):
+        moves.copy_resources(tmp_path, ["nope.zip"], tmp_path / "out")
 
 
 def test_result_keeps_its_name(tmp_path: Path) -> None:
     provider = tmp_path / "prov"
     (provider / "out").mkdir(parents=True)
     (provider / "out" / "r.zip").write_bytes(b"result")
-    target = files.collect_result(provider, Path("out/r.zip"), tmp_path / "req" / "sub-1")
+    target = moves.collect_result(provider, Path("out/r.zip"), tmp_path / "req" / "sub-1")
     assert target == tmp_path / "req" / "sub-1" / "r.zip"
     assert target.read_bytes() == b"result"
 
@@ -45,17 +45,17 @@ def test_result_path_must_stay_inside(tmp_path: Path, path: str) -> None:
     provider.mkdir()
     (tmp_path / "outside.zip").write_bytes(b"x")
     os.symlink(tmp_path / "outside.zip", provider / "link.zip")
-    with pytest.raises(files.FileMoveError):
-        files.collect_result(provider, path, tmp_path / "req")
+    with pytest.raises(moves.FileMoveError):
+        moves.collect_result(provider, path, tmp_path / "req")
     assert not (tmp_path / "req").exists()
 
 
 def test_inputs_are_copied(tmp_path: Path) -> None:
     (tmp_path / "in.txt").write_text("x")
     (tmp_path / "task_inputs").mkdir()
-    assert files.copy_inputs([tmp_path / "in.txt"], tmp_path / "task_inputs") == ["in.txt"]
-    with pytest.raises(files.FileMoveError, match="does not exist"):
-        files.copy_inputs([tmp_path / "nope.txt"], tmp_path / "task_inputs")
+    assert moves.copy_inputs([tmp_path / "in.txt"], tmp_path / "task_inputs") == ["in.txt"]
+    with pytest.raises(moves.FileMoveError, match="does not exist"):
+        moves.copy_inputs([tmp_path / "nope.txt"], tmp_path / "task_inputs")
 
 
 def test_rates_and_summary() -> None:

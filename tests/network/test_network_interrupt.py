@@ -7,7 +7,7 @@ import os
 import signal
 from pathlib import Path
 
-from network_helpers import (
+from tests.network.support import (
     alive,
     descendants,
     interruptible_run,

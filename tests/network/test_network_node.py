@@ -7,13 +7,14 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-import fake_apps
 import grpc
 import pytest
-from fake_apps import FakeRequestor
-from golem_task_api.enums import VerifyResult
-from golem_task_api.network import apps, node
-from golem_task_api.network.report import TaskStatus
+from golem_task_api.node.network import apps, node
+from golem_task_api.node.network.report import TaskStatus
+from golem_task_api.wire.enums import VerifyResult
+
+from tests.network import fake_apps
+from tests.network.fake_apps import FakeRequestor
 
 
 def rpc_error(details: str) -> grpc.aio.AioRpcError:

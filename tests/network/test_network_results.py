@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from golem_task_api.network import results, workroot
-from golem_task_api.network.progress import WIDTH, TextProgress, status_line
-from golem_task_api.network.report import Stats
+from golem_task_api.node.network import results, workroot
+from golem_task_api.node.network.progress import WIDTH, TextProgress, status_line
+from golem_task_api.node.network.report import Stats
 
 
 def test_published_results_carry_the_task_id_and_a_manifest(tmp_path: Path) -> None:

@@ -8,10 +8,11 @@ import signal
 from pathlib import Path
 
 import pytest
-from golem_task_api.network import results, workroot
-from network_helpers import interruptible_run, processes_mentioning, tutorial_app, wait_for
-from tutorial_app import store
-from tutorial_app.state import SubtaskStatus
+from golem_task_api.node.network import results, workroot
+from tutorial_app.core.state import SubtaskStatus
+from tutorial_app.store import store
+
+from tests.network.support import interruptible_run, processes_mentioning, tutorial_app, wait_for
 
 PARTS = 16
 

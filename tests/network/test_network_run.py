@@ -6,8 +6,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from golem_task_api import tls
-from network_helpers import (
+from golem_task_api.wire import tls
+
+from tests.network.support import (
     FAULTY_APP,
     golem_task_api,
     processes_mentioning,

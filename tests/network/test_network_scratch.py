@@ -6,12 +6,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import fake_apps
 import pytest
-from fake_apps import FakeRequestor
-from golem_task_api import cli as golem_cli
-from golem_task_api.network import node, runner, scratch
-from tutorial_app import cli as tutorial_cli
+from golem_task_api.node import cli as golem_cli
+from golem_task_api.node.network import node, runner, scratch
+from tutorial_app.cli import parser as tutorial_parser
+
+from tests.network import fake_apps
+from tests.network.fake_apps import FakeRequestor
 
 
 @pytest.fixture
@@ -143,7 +144,7 @@ async def test_on_disk_unless_asked(ram: Path, run_network: Any, tmp_path: Path)
     ("build_parser", "run_args", "default"),
     [
         # Ours: a provider dir holds one part's input and a 200-byte result.
-        (tutorial_cli.build_parser, ["run", "input.txt"], True),
+        (tutorial_parser.build_parser, ["run", "input.txt"], True),
         # Any app's: its provider dirs may be as big as it likes.
         (golem_cli.build_parser, ["run", "--app", "app"], False),
     ],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from network_helpers import tutorial_app
+from tests.network.support import tutorial_app
 
 
 def test_status_of_a_finished_task(input_file: Path, tmp_path: Path) -> None:

@@ -14,11 +14,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from golem_task_api.client import RequestorAppClient
-from golem_task_api.dirutils import RequestorTaskDir
-from golem_task_api.ports import free_port
-from golem_task_api.services import ProcessTaskApiService
-from tutorial_app import pow, store, zips
+from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services import ProcessTaskApiService
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from tutorial_app.files import zips
+from tutorial_app.search import pow
+from tutorial_app.store import store
 
 APP_COMMAND = [sys.executable, "-m", "tutorial_app.entrypoint"]
 INPUT_TEXT = "Robustness: many callers, crashes, big tasks.\n"

@@ -22,12 +22,15 @@ from pathlib import Path
 
 import grpc
 import pytest
-from golem_task_api import tls
-from golem_task_api.certs import write_tls_files
-from golem_task_api.dirutils import RequestorTaskDir
+from golem_task_api.node.certs import write_tls_files
 from golem_task_api.proto import golem_task_api_pb2 as pb
-from hostile_common import ProcessApp, requestor_stub, zip_of
-from tutorial_app import pow, store, zips
+from golem_task_api.wire import tls
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from tutorial_app.files import zips
+from tutorial_app.search import pow
+from tutorial_app.store import store
+
+from tests.robustness.support import ProcessApp, requestor_stub, zip_of
 
 NODE_ROUNDS = 8
 ATTEMPTS = 6

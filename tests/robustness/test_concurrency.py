@@ -18,11 +18,18 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from golem_task_api.client import RequestorAppClient
-from golem_task_api.dirutils import RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from load_common import RequestorProcess, check_outputs, new_sid, put_result, read_input
-from tutorial_app import store
+from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from tutorial_app.store import store
+
+from tests.robustness.load_common import (
+    RequestorProcess,
+    check_outputs,
+    new_sid,
+    put_result,
+    read_input,
+)
 
 pytestmark = pytest.mark.timeout(120)
 

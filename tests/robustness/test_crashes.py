@@ -25,10 +25,16 @@ from typing import Any
 
 import grpc
 import pytest
-from golem_task_api.client import RequestorAppClient
-from golem_task_api.dirutils import RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from load_common import (
+from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from tutorial_app.core.state import TaskState
+from tutorial_app.files import spares
+from tutorial_app.handlers import commands, repair
+from tutorial_app.search import pow
+from tutorial_app.store import snapshot, store
+
+from tests.robustness.load_common import (
     INPUT_TEXT,
     RequestorProcess,
     check_outputs,
@@ -36,8 +42,6 @@ from load_common import (
     put_result,
     read_input,
 )
-from tutorial_app import commands, pow, repair, snapshot, spares, store
-from tutorial_app.state import TaskState
 
 pytestmark = pytest.mark.timeout(150)
 

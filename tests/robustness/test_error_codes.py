@@ -17,12 +17,13 @@ from pathlib import Path
 
 import grpc
 import pytest
-from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.proto import golem_task_api_pb2 as pb
-from hostile_common import InProcessApp, call, requestor_stub
-from load_common import put_result, read_input
-from tutorial_app import store
-from tutorial_app.requestor import RequestorHandler
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from tutorial_app.handlers.requestor import RequestorHandler
+from tutorial_app.store import store
+
+from tests.robustness.load_common import put_result, read_input
+from tests.robustness.support import InProcessApp, call, requestor_stub
 
 Code = grpc.StatusCode
 
@@ -85,7 +86,7 @@ def test_each_class_of_error_has_its_status(
     assert call(stub.NextSubtask, request)[0] is Code.FAILED_PRECONDITION  # type: ignore[attr-defined]
     # INTERNAL, with a traceback: damaged local state is never the node's fault.
     caplog.clear()
-    with caplog.at_level(logging.ERROR, logger="golem_task_api.server"):
+    with caplog.at_level(logging.ERROR, logger="golem_task_api.app.stack"):
         for task_id in ("broken", "mojibake"):
             code, details = pending(stub, task_id)
             assert code is Code.INTERNAL, (task_id, details)

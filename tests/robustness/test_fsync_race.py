@@ -18,11 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from golem_task_api.dirutils import RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from load_common import put_result
-from tutorial_app import commands, repair, store, verdict, zips
-from tutorial_app.state import SubtaskStatus
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from tutorial_app.core.state import SubtaskStatus
+from tutorial_app.files import verdict, zips
+from tutorial_app.handlers import commands, repair
+from tutorial_app.store import store
+
+from tests.robustness.load_common import put_result
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +27,18 @@ from pathlib import Path
 
 import grpc
 import pytest
-from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.proto import golem_task_api_pb2 as pb
-from hostile_common import (
+from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorTaskDir
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tutorial_app.core.state import PartStatus, SubtaskStatus
+from tutorial_app.files import zips
+from tutorial_app.handlers.provider import ProviderHandler
+from tutorial_app.handlers.requestor import RequestorHandler
+from tutorial_app.search import pow
+from tutorial_app.store import store
+
+from tests.robustness.support import (
     InProcessApp,
     ProcessApp,
     call,
@@ -45,15 +53,7 @@ from hostile_common import (
     tree,
     zip_of,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from tutorial_app import pow, store, zips
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tutorial_app"))
-from tutorial_app.provider import ProviderHandler
-from tutorial_app.requestor import RequestorHandler
-from tutorial_app.state import PartStatus, SubtaskStatus
-from zip_forge import (  # the byte-level forge shared with the zip tests
+from tests.tutorial_app.zip_forge import (  # the byte-level forge shared with the zip tests
     BZIP2,
     LZMA,
     bomb,

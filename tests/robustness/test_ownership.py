@@ -11,9 +11,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from golem_task_api.ports import free_port
-from load_common import APP_COMMAND, RequestorProcess, check_outputs, put_result, read_input
-from tutorial_app import entrypoint, owner
+from golem_task_api.node.ports import free_port
+from tutorial_app import entrypoint
+from tutorial_app.store import owner
+
+from tests.robustness.load_common import (
+    APP_COMMAND,
+    RequestorProcess,
+    check_outputs,
+    put_result,
+    read_input,
+)
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -11,21 +11,18 @@ does: health checks sent while the bomb is judged are all answered.
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from pathlib import Path
 
 import grpc
 import pytest
-from golem_task_api.dirutils import RequestorTaskDir
 from golem_task_api.proto import golem_task_api_pb2 as pb
+from golem_task_api.wire.dirutils import RequestorTaskDir
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from hostile_common import ProcessApp, call, requestor_stub
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tutorial_app"))
-
-from bomb_probe import probe
-from zip_forge import BZIP2, LZMA, MIB, bomb, bzip2_gib_bomb
+from tests.robustness.support import ProcessApp, call, requestor_stub
+from tests.tutorial_app.bomb_probe import probe
+from tests.tutorial_app.zip_forge import BZIP2, LZMA, MIB, bomb, bzip2_gib_bomb
 
 #: Generous: the structure check reads headers only (well under 1 MiB); the
 #: unbounded readers grew by 80 MiB to 2 GiB on these bombs.

@@ -19,9 +19,9 @@ from pathlib import Path
 CHILD = r"""
 import asyncio, json, sys, time
 from pathlib import Path
-from golem_task_api.dirutils import ProviderTaskDir
-from tutorial_app import verdict
-from tutorial_app.provider import ProviderHandler
+from golem_task_api.wire.dirutils import ProviderTaskDir
+from tutorial_app.files import verdict
+from tutorial_app.handlers.provider import ProviderHandler
 
 def hwm_kib():
     for line in Path("/proc/self/status").read_text().splitlines():

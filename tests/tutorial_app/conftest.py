@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from golem_task_api.dirutils import RequestorTaskDir
-from tutorial_app import repair, store
-from tutorial_helpers import INPUT_TEXT
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from tutorial_app.handlers import repair
+from tutorial_app.store import store
+
+from tests.tutorial_app.support import INPUT_TEXT
 
 
 @pytest.fixture

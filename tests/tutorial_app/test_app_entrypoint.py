@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from tutorial_app import entrypoint
-from tutorial_helpers import APP_COMMAND
+
+from tests.tutorial_app.support import APP_COMMAND
 
 
 @pytest.mark.parametrize("argv", [[], ["farmer", "4000"], ["provider", "port"], ["requestor"]])

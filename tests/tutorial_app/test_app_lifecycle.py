@@ -11,11 +11,12 @@ from typing import Any
 
 import grpc
 import pytest
-from golem_task_api.enums import VerifyResult
-from golem_task_api.services import ProcessTaskApiService, TaskApiService
+from golem_task_api.node.services import ProcessTaskApiService, TaskApiService
 from golem_task_api.testutils import TaskLifecycleUtil
-from tutorial_app import store
-from tutorial_helpers import APP_COMMAND, INPUT_TEXT
+from golem_task_api.wire.enums import VerifyResult
+from tutorial_app.store import store
+
+from tests.tutorial_app.support import APP_COMMAND, INPUT_TEXT
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from tutorial_app import benchmark, search
+from tutorial_app.handlers import benchmark
+from tutorial_app.search import search
 
 
 def test_score_is_positive_and_bounded_in_work(monkeypatch: pytest.MonkeyPatch) -> None:

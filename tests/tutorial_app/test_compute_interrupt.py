@@ -16,9 +16,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from golem_task_api.services import ProcessTaskApiService, TaskApiService
+from golem_task_api.node.services import ProcessTaskApiService, TaskApiService
 from golem_task_api.testutils import TaskLifecycleUtil
-from tutorial_helpers import APP_COMMAND, INPUT_TEXT
+
+from tests.tutorial_app.support import APP_COMMAND, INPUT_TEXT
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,7 +8,7 @@ reach providers as `{"difficulty": 10.0, "resources": ["<sid>.zip"]}`
 (JSON via the client), and its example task parameters hold
 `"difficulty": "1"`. Its part input is the task text plus `str(uuid4())`;
 its result line is f"{hash} {nonce}" without a newline. The helpers
-below do exactly that; the definition checked against is `tutorial_app.pow`.
+below do exactly that; the definition checked against is `tutorial_app.search.pow`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golem_task_api.dirutils import ProviderTaskDir, RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from tutorial_app import commands, params, pow, repair, store, verdict, zips
-from tutorial_app.provider import ProviderHandler
-from zip_forge import DEFLATED, build, entry, extra_field
+from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from tutorial_app.core import params
+from tutorial_app.files import verdict, zips
+from tutorial_app.handlers import commands, repair
+from tutorial_app.handlers.provider import ProviderHandler
+from tutorial_app.search import pow
+from tutorial_app.store import store
+
+from tests.tutorial_app.zip_forge import DEFLATED, build, entry, extra_field
 
 DIFFICULTY = 6
 

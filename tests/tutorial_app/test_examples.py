@@ -6,7 +6,10 @@ import json
 import re
 from pathlib import Path
 
-from tutorial_app import params, pow, version, zips
+from tutorial_app import version
+from tutorial_app.core import params
+from tutorial_app.files import zips
+from tutorial_app.search import pow
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 

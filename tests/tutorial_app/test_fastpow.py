@@ -10,13 +10,14 @@ import hashlib
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tutorial_app import pow, search
+from tutorial_app.search import pow, search
 
 if not search.native_available():
     pytest.skip("the native search is not available", allow_module_level=True)
 
-from tutorial_app import _fastpow
-from tutorial_helpers import load_pow_vectors
+from tutorial_app.search import _fastpow
+
+from tests.tutorial_app.support import load_pow_vectors
 
 #: Every lane implementation this CPU can run, each forced in turn.
 BACKENDS = (

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tutorial_app import pow
+from tutorial_app.search import pow
 
 VECTOR_FILE = Path(__file__).resolve().parents[1] / "data" / "pow-vectors.json"
 VECTORS: list[dict[str, Any]] = json.loads(VECTOR_FILE.read_text(encoding="utf-8"))["vectors"]

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golem_task_api.dirutils import ProviderTaskDir
-from golem_task_api.threading import Executor
-from tutorial_app import pow, zips
-from tutorial_app.provider import ComputeInterrupted, ProviderHandler
+from golem_task_api.app.threading import Executor
+from golem_task_api.wire.dirutils import ProviderTaskDir
+from tutorial_app.files import zips
+from tutorial_app.handlers.provider import ComputeInterrupted, ProviderHandler
+from tutorial_app.search import pow
 
 
 @pytest.fixture

@@ -10,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from golem_task_api.dirutils import RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from golem_task_api.errors import FailedPrecondition, InvalidArgument, NotFound
-from tutorial_app import commands, pow, repair, snapshot, state, store, verdict, version, zips
-from tutorial_helpers import INPUT_TEXT, disk_fingerprint
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from golem_task_api.wire.errors import FailedPrecondition, InvalidArgument, NotFound
+from tutorial_app import version
+from tutorial_app.core import state
+from tutorial_app.files import verdict, zips
+from tutorial_app.handlers import commands, repair
+from tutorial_app.search import pow
+from tutorial_app.store import snapshot, store
+
+from tests.tutorial_app.support import INPUT_TEXT, disk_fingerprint
 
 PARAMS: dict[str, Any] = {"difficulty": 6, "resources": ["input.txt"], "subtasks_count": 3}
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tutorial_app import cpus, pow, scan, search
-from tutorial_helpers import load_pow_vectors
+from tutorial_app.search import cpus, pow, scan, search
+
+from tests.tutorial_app.support import load_pow_vectors
 
 needs_native = pytest.mark.skipif(not search.native_available(), reason="no native search")
 #: Every native path this CPU can run, each forced in turn, and "auto".
@@ -128,7 +129,7 @@ def test_stop_request_ends_an_impossible_search(backend: search.Backend, workers
 def test_a_native_scan_lets_other_threads_run() -> None:
     """The GIL is released for the whole native call: this thread counts while
     the other is still inside one long `scan`."""
-    from tutorial_app import _fastpow
+    from tutorial_app.search import _fastpow
 
     searcher = _fastpow.Searcher(b"gil", pow.MAX_DIFFICULTY)
     entered = threading.Event()
@@ -177,7 +178,7 @@ def test_fallback_is_used_and_logged_once_when_the_extension_is_disabled() -> No
     code = (
         "import logging, sys\n"
         "logging.basicConfig(stream=sys.stdout, format='%(levelname)s %(message)s')\n"
-        "from tutorial_app import search, pow\n"
+        "from tutorial_app.search import pow, search\n"
         "assert not search.native_available()\n"
         "assert search.find_proof('Golem proof of work\\n', 12) == pow.search("
         "'Golem proof of work\\n', 12)\n"

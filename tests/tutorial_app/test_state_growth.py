@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from golem_task_api.dirutils import RequestorTaskDir
-from tutorial_app import commands, repair, snapshot, store, zips
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from tutorial_app.files import zips
+from tutorial_app.handlers import commands, repair
+from tutorial_app.store import snapshot, store
 
 T = TypeVar("T")
 STALL_BOUND_SECONDS = 0.5

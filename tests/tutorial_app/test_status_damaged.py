@@ -13,9 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from golem_task_api.dirutils import RequestorTaskDir
-from tutorial_app import cli, commands, snapshot, store
-from tutorial_helpers import disk_fingerprint
+from golem_task_api.wire.dirutils import RequestorTaskDir
+from tutorial_app import cli
+from tutorial_app.handlers import commands
+from tutorial_app.store import snapshot, store
+
+from tests.tutorial_app.support import disk_fingerprint
 
 
 def _edit_snapshot(change: Callable[[dict[str, object]], object]) -> Callable[[Path], None]:

@@ -4,12 +4,19 @@ and a state that grows with parts, not with history."""
 from __future__ import annotations
 
 import pytest
-from golem_task_api import errors
+from golem_task_api.wire import errors
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tutorial_app import events as ev
-from tutorial_app import moves, snapshot, state
-from tutorial_app.state import IllegalMove, PartStatus, SubtaskStatus, TaskState, UnknownSubtask
+from tutorial_app.core import events as ev
+from tutorial_app.core import moves, state
+from tutorial_app.core.state import (
+    IllegalMove,
+    PartStatus,
+    SubtaskStatus,
+    TaskState,
+    UnknownSubtask,
+)
+from tutorial_app.store import snapshot
 
 
 def make(parts: int = 3) -> TaskState:

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tutorial_app import moves, snapshot, state, store
-from tutorial_app.events import DamagedState
-from tutorial_app.state import TaskState
+from tutorial_app.core import moves, state
+from tutorial_app.core.events import DamagedState
+from tutorial_app.core.state import TaskState
+from tutorial_app.store import snapshot, store
 
 
 def fresh(parts: int = 4, text: str = "ab\u00e7 \u2603") -> tuple[store.TaskStore, TaskState]:

@@ -15,8 +15,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-from tutorial_app import zipformat, zips
-from zip_forge import (
+from tutorial_app.files import zipformat, zips
+
+from tests.tutorial_app.zip_forge import (
     BZIP2,
     DEFLATED,
     LZMA,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tutorial_app import zips
+from tutorial_app.files import zips
 
 GOOD = zips.zip_bytes(zips.RESULT_MEMBER, "a" * 64 + " 12345")
 

@@ -1,10 +1,3 @@
-"""Enumerations shared by apps and nodes; values equal the wire values."""
+"""0.24's path `golem_task_api.enums`: the module is `golem_task_api.wire.enums`."""
 
-import enum
-
-
-class VerifyResult(enum.IntEnum):
-    SUCCESS = 0
-    FAILURE = 1
-    AWAITING_DATA = 2
-    INCONCLUSIVE = 3
+from golem_task_api.wire.enums import *  # noqa: F403

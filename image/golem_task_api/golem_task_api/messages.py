@@ -1,4 +1,4 @@
-"""The Task API's request and reply messages under 0.24's module path."""
+"""0.24's path `golem_task_api.messages`: the request and reply messages (`proto`)."""
 
 from golem_task_api.proto.golem_task_api_pb2 import (
     AbortSubtaskReply,

@@ -1,6 +1,6 @@
 """`python -m tutorial_app.entrypoint {requestor|provider} PORT [--work-dir DIR]`.
 
-A requestor first takes the work dir's lock (`tutorial_app.owner`): a second
+A requestor first takes the work dir's lock (`tutorial_app.store.owner`): a second
 one exits at once with status 3 and one line naming the holder's pid.
 """
 
@@ -11,12 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-from golem_task_api import constants
-from golem_task_api import entrypoint as task_api
+from golem_task_api.app import entrypoint as task_api
+from golem_task_api.app.command_line import split_work_dir
+from golem_task_api.wire import constants
 
-from tutorial_app import owner
-from tutorial_app.provider import ProviderHandler
-from tutorial_app.requestor import RequestorHandler
+from tutorial_app.handlers.provider import ProviderHandler
+from tutorial_app.handlers.requestor import RequestorHandler
+from tutorial_app.store import owner
 
 DEFAULT_WORK_DIR = Path(constants.CONTAINER_WORK_DIR)
 #: Exit status when another requestor owns the work dir (2 is a bad command line).
@@ -25,9 +26,7 @@ BUSY_EXIT_CODE = 3
 
 async def main(argv: list[str] | None = None) -> None:
     """Serve one role with this app's handlers until shutdown."""
-    work_dir, rest = task_api.split_work_dir(
-        list(sys.argv[1:] if argv is None else argv), DEFAULT_WORK_DIR
-    )
+    work_dir, rest = split_work_dir(list(sys.argv[1:] if argv is None else argv), DEFAULT_WORK_DIR)
     lock = _own(work_dir) if rest[:1] == ["requestor"] else None
     try:
         await task_api.main(

@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from golem_task_api import entrypoint
-from golem_task_api.dirutils import ProviderTaskDir
-from golem_task_api.handlers import ProviderAppHandler
+from golem_task_api.app import command_line, entrypoint
+from golem_task_api.app.handlers import ProviderAppHandler
+from golem_task_api.wire.dirutils import ProviderTaskDir
 
 
 class ProbeProvider(ProviderAppHandler):
@@ -43,7 +43,7 @@ class ProbeProvider(ProviderAppHandler):
 
 
 def main(argv: list[str]) -> None:
-    work_dir, rest = entrypoint.split_work_dir(argv, Path.cwd())
+    work_dir, rest = command_line.split_work_dir(argv, Path.cwd())
     asyncio.run(entrypoint.main(work_dir, rest, provider_handler=ProbeProvider(work_dir)))
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from golem_task_api.threading import Executor
+from golem_task_api.app.threading import Executor
 
 
 @dataclass

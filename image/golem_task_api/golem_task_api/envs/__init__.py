@@ -5,7 +5,7 @@
 """
 
 from golem_task_api.envs.constants import DOCKER_CPU_ENV_ID, DOCKER_GPU_ENV_ID
-from golem_task_api.structs import Infrastructure, Task
+from golem_task_api.wire.structs import Infrastructure, Task
 
 __all__ = [
     "DOCKER_CPU_ENV_ID",

@@ -5,7 +5,7 @@
 also offers the newer helpers (`run_task`, `compute_remote`, ...).
 """
 
-from golem_task_api.services.base import ServiceFactory
+from golem_task_api.node.services.base import ServiceFactory
 from golem_task_api.testutils.inlinetaskapiservice import InlineTaskApiService
 from golem_task_api.testutils.runs import SubtaskVerdict, TaskRun
 from golem_task_api.testutils.tasklifecycleutil import TaskLifecycleUtil

@@ -9,8 +9,8 @@ ignored; the SDK helpers `run_docker_container` and
 import subprocess
 from pathlib import Path
 
-from golem_task_api.legacy_service import TaskApiService
-from golem_task_api.services import docker
+from golem_task_api.compat.legacy_service import TaskApiService
+from golem_task_api.node.services import docker
 
 
 def is_docker_available() -> bool:

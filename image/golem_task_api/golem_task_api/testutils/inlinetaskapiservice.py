@@ -12,9 +12,9 @@ import threading
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from golem_task_api import entrypoint
-from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
-from golem_task_api.legacy_service import TaskApiService
+from golem_task_api.app import entrypoint
+from golem_task_api.app.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
+from golem_task_api.compat.legacy_service import TaskApiService
 
 #: How long `wait_until_shutdown_complete` waits for the child to exit (0.24's 5 s).
 JOIN_TIMEOUT = 5.0

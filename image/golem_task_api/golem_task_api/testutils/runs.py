@@ -3,7 +3,7 @@
 It works with any service factory (a local process, a Docker container),
 so an app's tests drive the real entry point exactly as a node would:
 prepare the requestor's task dir, `CreateTask`, hand subtasks to fresh
-providers, copy results back and `Verify` (the moves are `nodemoves`', the
+providers, copy results back and `Verify` (the moves are `moves`', the
 local network's). The fine-grained methods let tests script discard, abort
 and shutdown scenarios; `run_task` does the whole loop.
 `TaskLifecycleUtil` adds 0.24's methods on top.
@@ -17,13 +17,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from golem_task_api import nodemoves
-from golem_task_api.client import ProviderAppClient, RequestorAppClient
-from golem_task_api.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from golem_task_api.ports import free_port
-from golem_task_api.services.base import ServiceFactory
-from golem_task_api.structs import Subtask, Task
+from golem_task_api.node import moves
+from golem_task_api.node.client import ProviderAppClient, RequestorAppClient
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services.base import ServiceFactory
+from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorDir, RequestorTaskDir
+from golem_task_api.wire.enums import VerifyResult
+from golem_task_api.wire.structs import Subtask, Task
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class NodeLifecycle:
     def _prepare_work_dir(self, work_dir: Path) -> None:
         work_dir.mkdir(parents=True, exist_ok=True)
         if self.use_tls:
-            from golem_task_api.certs import write_tls_files
+            from golem_task_api.node.certs import write_tls_files
 
             write_tls_files(work_dir)
 
@@ -136,7 +136,7 @@ class NodeLifecycle:
     def prepare_task_dir(self, task_id: str, resources: Iterable[Path] = ()) -> RequestorTaskDir:
         """Create the four directories and copy the resources into `task_inputs`."""
         task_dir = self.requestor_work_dir.task_dir(task_id)
-        nodemoves.prepare_task(task_dir, resources)
+        moves.prepare_task(task_dir, resources)
         return task_dir
 
     async def _create_task(
@@ -148,7 +148,7 @@ class NodeLifecycle:
     ) -> Task:
         """Prepare the task dir and call `CreateTask`; the id becomes the default."""
         requestor = self._requestor()
-        # Through `prepare_task_dir` (`nodemoves.prepare_task`): subclasses may extend it.
+        # Through `prepare_task_dir` (`moves.prepare_task`): subclasses may extend it.
         task_dir = self.prepare_task_dir(task_id or _new_id(), resources)
         task = await requestor.create_task(task_dir.name, max_subtasks_count, task_params)
         self.task_id = task_dir.name
@@ -196,12 +196,12 @@ class NodeLifecycle:
         self, subtask_id: str, resources: Iterable[str] = (), *, task_id: str | None = None
     ) -> ProviderTaskDir:
         """A fresh provider task dir holding the named files from requestor `subtask_inputs`."""
-        nodemoves.check_plain_name(subtask_id, "subtask id")
+        moves.check_plain_name(subtask_id, "subtask id")
         provider_dir = ProviderTaskDir(self.provider_work_root / subtask_id)
         if provider_dir.exists():
             shutil.rmtree(provider_dir)
         self._prepare_work_dir(provider_dir)
-        nodemoves.hand_out(self.task_dir(task_id), Subtask({}, list(resources)), provider_dir)
+        moves.hand_out(self.task_dir(task_id), Subtask({}, list(resources)), provider_dir)
         return provider_dir
 
     async def start_provider_in(self, work_dir: Path) -> ProviderAppClient:
@@ -252,9 +252,7 @@ class NodeLifecycle:
 
     def copy_result(self, subtask_id: str, result: Path, *, task_id: str | None = None) -> Path:
         """Copy a provider's result, same name, to requestor `subtask_outputs/<subtask_id>/`."""
-        return nodemoves.deliver_result(
-            result.parent, result.name, self.task_dir(task_id), subtask_id
-        )
+        return moves.deliver_result(result.parent, result.name, self.task_dir(task_id), subtask_id)
 
     # -- whole flows -----------------------------------------------------
 

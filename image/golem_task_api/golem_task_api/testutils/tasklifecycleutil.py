@@ -17,17 +17,22 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from golem_task_api import nodemoves
-from golem_task_api.client import ProviderAppClient, RequestorAppClient
-from golem_task_api.dirutils import ProviderDir, ProviderTaskDir, RequestorDir, RequestorTaskDir
-from golem_task_api.enums import VerifyResult
-from golem_task_api.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
-from golem_task_api.legacy_service import TaskApiService
-from golem_task_api.ports import free_port
-from golem_task_api.services import base
-from golem_task_api.structs import Subtask, Task
+from golem_task_api.app.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
+from golem_task_api.compat.client import ProviderAppClient, RequestorAppClient
+from golem_task_api.compat.legacy_service import TaskApiService
+from golem_task_api.node import client, moves
+from golem_task_api.node.ports import free_port
+from golem_task_api.node.services import base
 from golem_task_api.testutils.inlinetaskapiservice import InlineTaskApiService
 from golem_task_api.testutils.runs import NodeLifecycle
+from golem_task_api.wire.dirutils import (
+    ProviderDir,
+    ProviderTaskDir,
+    RequestorDir,
+    RequestorTaskDir,
+)
+from golem_task_api.wire.enums import VerifyResult
+from golem_task_api.wire.structs import Subtask, Task
 
 AnyService = TaskApiService | base.TaskApiService
 GetService = Callable[[Path], AnyService]
@@ -53,7 +58,7 @@ class TaskLifecycleUtil(NodeLifecycle):
         self.prov_dir.mkdir(parents=True, exist_ok=True)
         self._provider_service: AnyService | None = None
         self.requestor_client: RequestorAppClient
-        self.provider_client: ProviderAppClient
+        self.provider_client: client.ProviderAppClient
 
     # -- provider (0.24) -------------------------------------------------
 
@@ -79,7 +84,7 @@ class TaskLifecycleUtil(NodeLifecycle):
 
         return self.init_provider(get_task_api_service, task_id)
 
-    async def start_provider(self, work_dir: Path | None = None) -> ProviderAppClient:
+    async def start_provider(self, work_dir: Path | None = None) -> client.ProviderAppClient:
         """0.24: start a provider in the service from `init_provider` (`provider_client`).
 
         With `work_dir`: a provider from the service factory in that dir.
@@ -106,7 +111,7 @@ class TaskLifecycleUtil(NodeLifecycle):
         finally:
             await self._provider_exited(provider, exit_timeout)
 
-    async def _provider_exited(self, provider: ProviderAppClient, timeout: float) -> None:
+    async def _provider_exited(self, provider: client.ProviderAppClient, timeout: float) -> None:
         """As 0.24's `compute`: the provider is gone before the next one starts."""
         try:
             await provider.service.wait_until_shutdown_complete(timeout)
@@ -151,17 +156,17 @@ class TaskLifecycleUtil(NodeLifecycle):
     # -- the node's moves (0.24 names) ---------------------------------
 
     def put_resources_to_requestor(self, resources: list[Path], task_id: str) -> None:
-        nodemoves.copy_inputs(resources, self.req_dir.task_dir(task_id).task_inputs_dir)
+        moves.copy_inputs(resources, self.req_dir.task_dir(task_id).task_inputs_dir)
 
     def copy_resources_from_requestor(self, resources: list[str], task_id: str) -> None:
         subtask = Subtask(params={}, resources=list(resources))
-        nodemoves.hand_out(self.req_dir.task_dir(task_id), subtask, self.prov_dir.task_dir(task_id))
+        moves.hand_out(self.req_dir.task_dir(task_id), subtask, self.prov_dir.task_dir(task_id))
 
     def copy_result_from_provider(
         self, output_filepath: Path, task_id: str, subtask_id: str
     ) -> None:
         provider_dir = self.prov_dir.task_dir(task_id)
-        nodemoves.deliver_result(
+        moves.deliver_result(
             provider_dir, output_filepath, self.req_dir.task_dir(task_id), subtask_id
         )
 

@@ -1,7 +1,0 @@
-"""Ways of running an app for a node: a local process, or a Docker container."""
-
-from golem_task_api.services.base import TaskApiService
-from golem_task_api.services.docker import DockerTaskApiService
-from golem_task_api.services.process import ProcessTaskApiService
-
-__all__ = ["DockerTaskApiService", "ProcessTaskApiService", "TaskApiService"]

@@ -1,0 +1,108 @@
+"""Judging a provider's result, and publishing our own copy of a good one.
+
+Only the claimed nonce is trusted: the hash is recomputed from the part's
+own input and difficulty, so a provider cannot pass off a result from
+another part or an easier target. What reaches `task_outputs` (and from
+there the user) is a zip we write from the verified proof, never the
+provider's file: whatever else its bytes hold stays in `subtask_outputs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from golem_task_api.wire.durable import write_bytes as write_atomic
+
+from tutorial_app.files import zips
+from tutorial_app.search import pow
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str
+    proof: pow.Proof | None = None  # set when ok
+
+
+def judge(result_zip: Path, input_data: str, difficulty: int) -> Verdict:
+    """Read the result zip and check its proof; never raises for bad results."""
+    try:
+        text = zips.read_text_member(result_zip, zips.MAX_RESULT_BYTES, "result")
+        proof = pow.parse_result(text)
+        pow.check_proof(input_data, difficulty, proof)
+    except ValueError as exc:
+        return Verdict(False, str(exc))
+    return Verdict(True, f"nonce {proof.nonce} gives {proof.hash_hex}", proof)
+
+
+def published_bytes(proof: pow.Proof) -> bytes:
+    """The file published for a verified proof: ours, the same for the same proof."""
+    return zips.result_zip_bytes(proof.to_line())
+
+
+def judge_and_stage(
+    result_zip: Path,
+    target: Path,
+    input_data: str,
+    difficulty: int,
+    write: Callable[[Path, bytes], None] | None = None,
+) -> tuple[Verdict, Path | None]:
+    """The verdict, and for a good result our canonical zip staged next to `target`
+    (not fsync'd: `tutorial_app.handlers.repair` rebuilds it; a crash leaves at most a stray
+    staged file, which repair removes).
+
+    `write(path, data)` makes the staged file whole; the requestor passes its
+    spare files' writer (a new inode costs more than the rest of a Verify).
+    """
+    found = judge(result_zip, input_data, difficulty)
+    if found.proof is None:
+        return found, None
+    staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        (write or _write_new)(staged, published_bytes(found.proof))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staged)
+        raise
+    return found, staged
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    with open(path, "xb") as handle:
+        handle.write(data)
+
+
+def restore_published(
+    source: Path, target: Path, input_data: Callable[[], str], difficulty: int
+) -> None:
+    """After a restart: make `target` our zip of the accepted proof.
+
+    A published copy that is exactly our zip of the proof it holds is kept
+    (we wrote it after the verdict, atomically; no hashing, so a restart
+    costs no 16 MiB hash per part). Otherwise the proof is read from the
+    provider's file (still in `subtask_outputs`) and judged again.
+    """
+    with contextlib.suppress(ValueError):
+        text = zips.read_text_member(target, zips.MAX_RESULT_BYTES, "published result")
+        if _holds(target, published_bytes(pow.parse_result(text))):
+            return
+    found = judge(source, input_data(), difficulty)
+    if found.proof is None:
+        logger.warning("cannot restore %s: %s", target.name, found.reason)
+        return
+    logger.warning("restoring the accepted result %s", target.name)
+    write_atomic(target, published_bytes(found.proof), durable=False)
+
+
+def _holds(path: Path, expected: bytes) -> bool:
+    with contextlib.suppress(OSError):
+        return path.read_bytes() == expected
+    return False

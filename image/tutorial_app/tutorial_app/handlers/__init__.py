@@ -1,0 +1,1 @@
+"""The Task API handlers and the requestor's use cases (commands, repair, benchmark)."""

@@ -1,0 +1,1 @@
+"""The proof-of-work search: the definition (`pow`), the fast search and its C kernels."""

@@ -1,0 +1,1 @@
+"""The task's durable store: snapshot, journal, reader, writer, cache, the work dir's owner."""
