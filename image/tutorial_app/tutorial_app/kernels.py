@@ -18,20 +18,22 @@ from __future__ import annotations
 import threading
 import time
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from tutorial_app import _fastpow
 
+NativePath = Literal["avx512", "sha_ni4", "sha_ni", "avx2", "portable"]
+
 #: Every native path: what `search.search_path` says about it.
-DESCRIPTIONS = {
+DESCRIPTIONS: dict[NativePath, str] = {
     "avx512": "native, AVX-512, 16 nonces per step",
     "sha_ni4": "native, SHA-NI, 4 pipelined chains",
     "sha_ni": "native, SHA-NI, 2 nonces in flight",
     "avx2": "native, AVX2, 8 nonces per step",
     "portable": "native, portable C, 1 nonce at a time",
 }
-#: The measurement's input: as the benchmark score's (a text plus a salt's length).
+#: The measurement's input: the benchmark score's (`search.measure_hash_rate`'s default).
 PROBE_INPUT = b"benchmark " * 8
 #: Nonces of 8 digits, as a provider's search mostly meets.
 PROBE_START = 10**7
@@ -41,10 +43,10 @@ SAMPLE_SECONDS = 0.001
 ROUNDS = 3
 
 _lock = threading.Lock()
-_chosen: str | None = None
+_chosen: NativePath | None = None
 
 
-def codes(native: ModuleType) -> dict[str, int]:
+def codes(native: ModuleType) -> dict[NativePath, int]:
     """Each path's name and the native module's code for it."""
     return {
         "avx512": native.BACKEND_AVX512,
@@ -55,9 +57,9 @@ def codes(native: ModuleType) -> dict[str, int]:
     }
 
 
-def available(native: ModuleType) -> list[str]:
+def available(native: ModuleType) -> list[NativePath]:
     """The paths this CPU (and OS) can run."""
-    offered = {
+    offered: dict[NativePath, bool] = {
         "avx512": native.has_avx512(),
         "sha_ni4": native.has_sha_ni(),
         "sha_ni": native.has_sha_ni(),
@@ -67,17 +69,19 @@ def available(native: ModuleType) -> list[str]:
     return [name for name, ok in offered.items() if ok]
 
 
-def fastest(native: ModuleType) -> str:
+def fastest(native: ModuleType) -> NativePath:
     """The fastest path here, measured on first use and then kept."""
     global _chosen
     with _lock:
         if _chosen is None:
             rates = measure(native, available(native))
-            _chosen = max(rates, key=rates.__getitem__)
+            chosen = max(rates, key=rates.__getitem__)
+            _chosen = chosen
+            return chosen
         return _chosen
 
 
-def measure(native: ModuleType, paths: list[str]) -> dict[str, float]:
+def measure(native: ModuleType, paths: list[NativePath]) -> dict[NativePath, float]:
     """Nonces per CPU-second of each path, best of `ROUNDS` short timings in turn."""
     code = codes(native)
     searchers = {path: native.Searcher(PROBE_INPUT, 256, code[path]) for path in paths}

@@ -46,7 +46,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-Backend = Literal["auto", "avx512", "sha_ni4", "sha_ni", "avx2", "portable", "python"]
+Backend = Literal["auto", "python"] | kernels.NativePath
 
 #: Set to a non-empty value other than "0" to disable the native search (read at import).
 NO_NATIVE_ENV = "TUTORIAL_APP_NO_NATIVE"
@@ -77,8 +77,7 @@ def native_paths() -> list[Backend]:
     """The native paths this CPU can run (each can be forced with `backend=`)."""
     if _native is None:
         return []
-    offered: list[Backend] = ["avx512", "sha_ni4", "sha_ni", "avx2", "portable"]
-    return [path for path in offered if path in kernels.available(_native)]
+    return list(kernels.available(_native))
 
 
 def search_path(backend: Backend = "auto") -> str:
@@ -162,6 +161,8 @@ def measure_hash_rate(
     clock (`time.thread_time` with one worker, which runs on the calling
     thread; `time.process_time` with several) to leave other load out.
     """
+    if backend == "auto" and _native is not None:
+        backend = kernels.fastest(_native)  # measured (once) before the clock starts
     deadline = time.perf_counter() + seconds
     started = clock()
     _, checked = _search(
