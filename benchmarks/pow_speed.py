@@ -1,27 +1,28 @@
 """How close the nonce search comes to this machine's SHA-256 limit.
 
-Measures, side by side in one run:
+Measures, side by side in one run, in rounds that interleave every figure
+(so background load hits them alike and their ratios stay comparable):
 
 - bulk: hashlib's SHA-256 over 16 MiB, as 64-byte compressions per second
   on one core; also over a cache-resident 1 MiB (the single-stream rate the
   search is compared with: one dependent chain of compressions);
 - reference: the pure-Python loop of `tutorial_app.search.pow.search`;
-- each native path this CPU can run (portable C, SHA-NI, AVX2, AVX-512), forced,
-  on one core, in hashes (nonces) per second;
-- fast, one core and all cores: `tutorial_app.search.search` as providers run it
-  (the path chosen at run time);
+- each native path this CPU can run (AVX-512, SHA-NI four chains and two,
+  AVX2, portable C), forced, on one core and on all cores;
+- fast: `tutorial_app.search.search` as providers run it (the path measured
+  fastest here, which `search.search_path()` names);
 - the reaction to a stop request: from the request to the search's return.
 
-Every rate is per second of wall time, and again per second of CPU time of
+Each rate is per second of wall time, and again per second of CPU time of
 the threads that measure (`time.thread_time` on one core, the process's
 CPU time on all cores): on a machine shared with other work the wall-time
 figures fall with the load, while the CPU-time ones stay the machine's own.
+Ratios are taken within a round (a path's rate over the same round's
+cache-resident hashlib rate, per core) and printed as the median and range
+over the rounds.
 
 The input is examples/input.txt (a built-in text when absent) plus a salt,
 as the app hashes it; the difficulty is 256, so no nonce is ever found.
-Noise only slows a measurement down, so each figure is the best of a few
-rounds, and the rounds interleave the measurements so that background load
-hits them alike and their ratios stay comparable.
 
     python benchmarks/pow_speed.py [--seconds S] [--rounds N] [--json]
 """
@@ -79,39 +80,47 @@ def reference_hps(input_data: str, seconds: float) -> float:
     return checked / (time.perf_counter() - began)
 
 
-def fast_hps(
-    input_data: str,
-    seconds: float,
-    workers: int,
-    backend: search.Backend = "auto",
-    clock: Callable[[], float] = time.perf_counter,
-) -> float:
-    return search.measure_hash_rate(
+class WallBeside:
+    """A CPU clock that also notes wall time at each reading: one measurement, two rates."""
+
+    def __init__(self, cpu_clock: Callable[[], float]) -> None:
+        self.cpu_clock = cpu_clock
+        self.walls: list[float] = []
+        self.cpus: list[float] = []
+
+    def __call__(self) -> float:
+        self.walls.append(time.perf_counter())
+        self.cpus.append(self.cpu_clock())
+        return self.cpus[-1]
+
+    def wall_rate(self, cpu_rate: float) -> float:
+        """The same measurement's rate per second of wall time."""
+        return cpu_rate * (self.cpus[-1] - self.cpus[0]) / (self.walls[-1] - self.walls[0])
+
+
+def path_rates(
+    input_data: str, seconds: float, workers: int, backend: search.Backend
+) -> tuple[float, float]:
+    """Hashes per second of wall time and per CPU-second of the measuring threads."""
+    clock = WallBeside(time.thread_time if workers == 1 else time.process_time)
+    cpu = search.measure_hash_rate(
         seconds, workers=workers, input_data=input_data, backend=backend, clock=clock
     )
+    return clock.wall_rate(cpu), cpu
 
 
-def native_paths() -> list[search.Backend]:
-    """The native paths this CPU can run, slowest first."""
-    if not search.native_available():
-        return []
-    paths: list[search.Backend] = ["portable"]
-    if search.sha_ni_available():
-        paths.append("sha_ni")
-    if search.avx2_available():
-        paths.append("avx2")
-    if search.avx512_available():
-        paths.append("avx512")
-    return paths
+def rows() -> list[tuple[str, search.Backend]]:
+    """What each round measures: every native path the CPU offers, then the search as it runs."""
+    return [(path, path) for path in search.native_paths()] + [("fast (chosen)", "auto")]
 
 
-def measure(input_data: str, seconds: float, rounds: int, cores: int) -> dict[str, float]:
-    """Best of `rounds` for each figure, the rounds interleaving all of them."""
+def measure(input_data: str, seconds: float, rounds: int, cores: int) -> list[dict[str, float]]:
+    """One dict of figures per round; every round measures everything, in turn."""
     # Random bytes: a buffer of zeros can map every page to the one zero page,
     # which stays in cache and overstates what 16 MiB of real data gets.
     data = os.urandom(BULK_BYTES)
     cached = data[: BULK_BYTES // 16]
-    best: dict[str, float] = {}
+    found = []
     for _ in range(rounds):
         figures = {
             "bulk": bulk_compressions_per_s(data),
@@ -119,17 +128,13 @@ def measure(input_data: str, seconds: float, rounds: int, cores: int) -> dict[st
             "cpu_bulk_cached": bulk_compressions_per_s(cached, 16, time.thread_time),
             "reference": reference_hps(input_data, seconds / 4),
         }
-        for path in native_paths():
-            figures[f"path_{path}"] = fast_hps(input_data, seconds / 2, 1, path)
-            figures[f"cpu_path_{path}"] = fast_hps(
-                input_data, seconds / 2, 1, path, time.thread_time
-            )
-        figures["fast_1"] = fast_hps(input_data, seconds, 1)
-        figures["fast_all"] = fast_hps(input_data, seconds, cores)
-        figures["cpu_fast_1"] = fast_hps(input_data, seconds, 1, clock=time.thread_time)
-        figures["cpu_fast_all"] = fast_hps(input_data, seconds, cores, clock=time.process_time)
-        best = {key: max(best.get(key, 0.0), value) for key, value in figures.items()}
-    return best
+        for name, backend in rows():
+            for workers, label in ((1, "1"), (cores, "all")):
+                wall, cpu = path_rates(input_data, seconds / 2, workers, backend)
+                figures[f"{name}/{label}"] = wall
+                figures[f"cpu {name}/{label}"] = cpu
+        found.append(figures)
+    return found
 
 
 def stop_reaction_s(input_data: str, cores: int) -> float:
@@ -159,80 +164,80 @@ def compressions_per_nonce(input_data: str, digits: int) -> float:
     return 1.0 + 10.0 ** -(tail - 64)  # the high-digit block is cached
 
 
-def print_ratios(
-    best: dict[str, float],
-    prefix: str,
-    paths: Sequence[str],
-    cores: int,
-    limit: float,
-    *,
-    all_cores_divisor: int,
-) -> None:
-    """Each path's rate, then the fast search's, over `limit` (figures named `prefix`...)."""
-    for path in paths:
-        label = f"  path {path}, 1 core"
-        print(f"{label:<35}{best[f'{prefix}path_{path}'] / limit:6.2f}")
-    print(f"  fast, 1 core                     {best[f'{prefix}fast_1'] / limit:6.2f}")
-    per_core = best[f"{prefix}fast_all"] / (all_cores_divisor * limit)
-    print(f"  fast, {cores} cores, per core{'':<11}{per_core:6.2f}")
+def ratios(rounds: list[dict[str, float]], cores: int) -> dict[str, list[float]]:
+    """Per round, each path's rate per core over that round's single-stream rate."""
+    found: dict[str, list[float]] = {}
+    for figures in rounds:
+        for name, _ in rows():
+            per_core = {
+                f"{name}/1 core": figures[f"{name}/1"] / figures["bulk_cached"],
+                f"{name}/all cores": figures[f"{name}/all"] / cores / figures["bulk_cached"],
+                # CPU seconds already add up over the cores: no division by their number.
+                f"cpu {name}/1 core": figures[f"cpu {name}/1"] / figures["cpu_bulk_cached"],
+                f"cpu {name}/all cores": figures[f"cpu {name}/all"] / figures["cpu_bulk_cached"],
+            }
+            for key, value in per_core.items():
+                found.setdefault(key, []).append(value)
+    return found
+
+
+def summary(values: Sequence[float]) -> str:
+    return f"{statistics.median(values):5.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+def print_table(found: dict[str, list[float]], cores: int, prefix: str, clock: str) -> None:
+    print(f"  {'path':<16}{'1 core':<20}{f'{cores} cores':<20}({clock})")
+    for name, _ in rows():
+        one, every = found[f"{prefix}{name}/1 core"], found[f"{prefix}{name}/all cores"]
+        print(f"  {name:<16}{summary(one):<20}{summary(every):<20}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=0.5, help="length of one round")
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="rounds (the best of each figure is kept)"
-    )
+    parser.add_argument("--seconds", type=float, default=0.5, help="length of one figure")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (median and range shown)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
     input_data, source = bench_input()
     cores = search.available_cpus()
-    best = measure(input_data, args.seconds, max(1, args.rounds), cores)
+    chosen = search.search_path()  # measures the paths once, before the rounds
+    rounds = measure(input_data, args.seconds, max(1, args.rounds), cores)
     reactions = [stop_reaction_s(input_data, cores) for _ in range(5)]
-    cached = best["bulk_cached"]
-    fast_1, fast_all = best["fast_1"], best["fast_all"]
-    paths = native_paths()
-
-    figures: dict[str, object] = {key: round(value) for key, value in best.items()}
-    figures |= {
-        "cores": cores,
-        "path": search.search_path(),
-        "ratio_1core_per_cached": round(fast_1 / cached, 3),
-        "ratio_all_cores_per_core_per_cached": round(fast_all / (cores * cached), 3),
-        "cpu_ratio_1core_per_cached": round(best["cpu_fast_1"] / best["cpu_bulk_cached"], 3),
-        "cpu_ratio_all_cores_per_core_per_cached": round(
-            best["cpu_fast_all"] / best["cpu_bulk_cached"], 3
-        ),
-        "stop_reaction_ms_max": round(1000 * max(reactions), 1),
-    }
+    found = ratios(rounds, cores)
+    median = {key: statistics.median(f[key] for f in rounds) for key in rounds[0]}
     if args.json:
-        print(json.dumps(figures))
+        report: dict[str, object] = {
+            "cores": cores,
+            "path": chosen,
+            "rates_median": {key: round(value) for key, value in median.items()},
+            "ratios": {key: [round(v, 3) for v in values] for key, values in found.items()},
+            "stop_reaction_ms_max": round(1000 * max(reactions), 1),
+        }
+        print(json.dumps(report))
         return 0
 
     nbytes = len(input_data.encode("utf-8"))
     per_nonce = compressions_per_nonce(input_data, 8)
     print(f"input: {source} + salt, {nbytes} bytes ({nbytes % 64} in the last block)")
-    print(f"fast search: {search.search_path()}; {cores} cores")
+    print(f"fast search: {chosen}; {cores} cores")
     print(f"  {per_nonce:.2f} compressions per 8-digit nonce")
+    print(f"medians of {len(rounds)} rounds:")
+    print(f"bulk SHA-256, 1 core       {median['bulk'] / 1e6:8.2f} M compressions/s (16 MiB)")
+    print(f"  same, cache-resident     {median['bulk_cached'] / 1e6:8.2f} M compressions/s")
+    print(f"reference loop, 1 core     {median['reference'] / 1e6:8.2f} M hashes/s")
+    for name, _ in rows():
+        one, every = median[f"{name}/1"] / 1e6, median[f"{name}/all"] / 1e6
+        print(f"{name:<16} {one:7.2f} M hashes/s on 1 core, {every:7.2f} on {cores}")
     print()
-    print(f"bulk SHA-256, 1 core       {best['bulk'] / 1e6:8.2f} M compressions/s (16 MiB)")
-    print(f"  same, cache-resident     {cached / 1e6:8.2f} M compressions/s (1 MiB x 16)")
-    print(f"reference loop, 1 core     {best['reference'] / 1e6:8.2f} M hashes/s")
-    for path in paths:
-        label = f"path {path}, 1 core"
-        print(f"{label:<27}{best[f'path_{path}'] / 1e6:8.2f} M hashes/s")
-    print(f"fast search, 1 core        {fast_1 / 1e6:8.2f} M hashes/s")
-    label = f"fast search, {cores} cores"
-    print(f"{label:<27}{fast_all / 1e6:8.2f} M hashes/s")
-    print()
-    print("per core, against the cache-resident single-stream rate (target >= 2.2):")
-    print_ratios(best, "", paths, cores, cached, all_cores_divisor=cores)
-    print("the same per CPU-second of the measuring threads (other load left out):")
-    # CPU seconds already add up over the cores: no division by their number.
-    print_ratios(best, "cpu_", paths, cores, best["cpu_bulk_cached"], all_cores_divisor=1)
-    print(f"fast 1 core / reference            {fast_1 / best['reference']:6.1f}   (target >= 20)")
-    print(f"all cores / 1 core                 {fast_all / fast_1:6.2f}")
+    print("per core, over the cache-resident single-stream rate: median [min-max]")
+    print_table(found, cores, "", "wall time")
+    print_table(found, cores, "cpu ", "CPU time of the measuring threads")
+    fast_1 = median["fast (chosen)/1"]
+    print(
+        f"fast 1 core / reference            {fast_1 / median['reference']:6.1f}   (target >= 20)"
+    )
+    print(f"all cores / 1 core                 {median['fast (chosen)/all'] / fast_1:6.2f}")
     ms = [1000 * r for r in reactions]
     print(
         f"stop request to return             {statistics.median(ms):6.1f} ms median, "

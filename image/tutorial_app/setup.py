@@ -15,7 +15,12 @@ _PACKAGE = Path("tutorial_app/search")
 #: flags: the SHA-NI, AVX-512 and AVX2 code carries function-level target
 #: attributes and is chosen at run time (cpuid), so one build runs on any
 #: x86-64 (and the portable C elsewhere).
-_SOURCES = [_PACKAGE / "_fastpow.c", _PACKAGE / "_fastpow_x16.c", _PACKAGE / "_fastpow_x8.c"]
+_SOURCES = [
+    _PACKAGE / "_fastpow.c",
+    _PACKAGE / "_fastpow_x16.c",
+    _PACKAGE / "_fastpow_x8.c",
+    _PACKAGE / "_fastpow_shani4.c",
+]
 
 ext_modules = []
 if all(source.exists() for source in _SOURCES):
@@ -23,7 +28,10 @@ if all(source.exists() for source in _SOURCES):
         Extension(
             "tutorial_app.search._fastpow",
             sources=[str(source) for source in _SOURCES],
-            depends=[str(_PACKAGE / "_fastpow.h"), str(_PACKAGE / "_fastpow_lanes.h")],
+            depends=[
+                str(_PACKAGE / name)
+                for name in ("_fastpow.h", "_fastpow_lanes.h", "_fastpow_shani.h")
+            ],
             extra_compile_args=["-O3", "-std=c11"],
             optional=True,
         )

@@ -5,6 +5,7 @@ Skipped when the extension is not built or is disabled (TUTORIAL_APP_NO_NATIVE=1
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import pytest
@@ -22,13 +23,14 @@ from tests.tutorial_app.support import load_pow_vectors
 #: Every lane implementation this CPU can run, each forced in turn.
 BACKENDS = (
     [_fastpow.BACKEND_PORTABLE]
-    + ([_fastpow.BACKEND_SHA_NI] if _fastpow.has_sha_ni() else [])
+    + ([_fastpow.BACKEND_SHA_NI, _fastpow.BACKEND_SHA_NI4] if _fastpow.has_sha_ni() else [])
     + ([_fastpow.BACKEND_AVX512] if _fastpow.has_avx512() else [])
     + ([_fastpow.BACKEND_AVX2] if _fastpow.has_avx2() else [])
 )
 BACKEND_NAMES = {
     _fastpow.BACKEND_PORTABLE: "portable",
     _fastpow.BACKEND_SHA_NI: "sha_ni",
+    _fastpow.BACKEND_SHA_NI4: "sha_ni4",
     _fastpow.BACKEND_AVX512: "avx512",
     _fastpow.BACKEND_AVX2: "avx2",
 }
@@ -213,3 +215,26 @@ def test_impossible_scan_of_the_last_nonces_ends(backend: int, length: int) -> N
     assert searcher.scan(pow.MAX_NONCE - 20_000, 20_001) is None
     easy = _fastpow.Searcher(b"t" * length, 0, backend)
     assert easy.scan(pow.MAX_NONCE, 1) == pow.MAX_NONCE
+
+
+@functools.cache
+def valid_nonces(text: str, difficulty: int, start: int, count: int) -> list[int]:
+    return [n for n in range(start, start + count) if pow.is_valid(text, difficulty, n)]
+
+
+@backend_param
+@pytest.mark.parametrize("length", range(0, 64))
+def test_every_valid_nonce_of_a_window_is_found(backend: int, length: int) -> None:
+    """All valid nonces of a window, one scan after another: a nonce lost by any
+    lane, chain or pipelined step shows up, for every place of the digits in
+    the tail (which words change, one block or two) and across a change of
+    digit count."""
+    text = "ü" * (length // 2) + "v" * (length % 2)
+    start, count, difficulty = 10**6 - 1500, 4000, 3
+    searcher = _fastpow.Searcher(text.encode("utf-8"), difficulty, backend)
+    found: list[int] = []
+    nonce = start
+    while (hit := searcher.scan(nonce, start + count - nonce)) is not None:
+        found.append(hit)
+        nonce = hit + 1
+    assert found == valid_nonces(text, difficulty, start, count), length

@@ -22,12 +22,7 @@ from tests.tutorial_app.support import load_pow_vectors
 needs_native = pytest.mark.skipif(not search.native_available(), reason="no native search")
 #: Every native path this CPU can run, each forced in turn, and "auto".
 NATIVE_BACKENDS: list[search.Backend] = (
-    ["auto", "portable"]
-    + (["sha_ni"] if search.sha_ni_available() else [])
-    + (["avx512"] if search.avx512_available() else [])
-    + (["avx2"] if search.avx2_available() else [])
-    if search.native_available()
-    else []
+    ["auto", *search.native_paths()] if search.native_available() else []
 )
 ALL_BACKENDS: list[search.Backend] = [*NATIVE_BACKENDS, "python"]
 EDGES = [10**k for k in range(1, 20)]
@@ -195,7 +190,9 @@ def test_fallback_is_used_and_logged_once_when_the_extension_is_disabled() -> No
     assert search.NO_NATIVE_ENV in warnings[0]
 
 
-@pytest.mark.parametrize("backend", ["auto", "portable", "sha_ni", "avx512", "avx2", "python"])
+@pytest.mark.parametrize(
+    "backend", ["auto", "portable", "sha_ni4", "sha_ni", "avx512", "avx2", "python"]
+)
 def test_forcing_a_backend(backend: search.Backend) -> None:
     if backend == "auto" or backend in ALL_BACKENDS:
         assert search.find_proof("", 4, backend=backend) == pow.search("", 4)

@@ -3,10 +3,11 @@
 Unit: millions of hashes per second (MH/s) of the proof-of-work search,
 on every core this process may use. Nodes compare scores between
 machines, so it must track real speed: it runs the same search providers
-run, on the path they run (AVX-512, SHA-NI or portable C, chosen at
-import; `search.search_path()`). Noise (other processes, CPU frequency
-ramp-up) only ever makes a run slower, so the best of a few short runs is
-the stable figure; the whole measurement stays well under 2 seconds.
+run, on the path they run (the one measured fastest on this machine,
+`tutorial_app.search.kernels`; `search.search_path()` names it). Noise (other
+processes, CPU frequency ramp-up) only ever makes a run slower, so the best
+of a few short runs is the stable figure; the whole measurement stays well
+under 2 seconds.
 """
 
 from __future__ import annotations

@@ -15,12 +15,14 @@
  *  - the digest is compared with the target as 32-bit words, no hex;
  *  - a "run" of nonces changes only the digits in the last two words of the
  *    block holding the last digit, so most of the block is fixed per run;
- *  - four paths, chosen at import from cpuid (or forced by `backend`):
- *    16 nonces per step in AVX-512 registers (_fastpow_x16.c), two nonces
- *    side by side on the x86 SHA extensions (two overlapping dependency
- *    chains), 8 nonces per step in AVX2 registers (_fastpow_x8.c), or
- *    portable C. The SHA-NI, AVX-512 and AVX2 code carries function-level
- *    target attributes, so one build runs on any x86-64;
+ *  - five paths, each available where cpuid says so (the caller picks one,
+ *    see tutorial_app.kernels): 16 nonces per step in AVX-512 registers
+ *    (_fastpow_x16.c), four software-pipelined SHA-NI chains
+ *    (_fastpow_shani4.c), two nonces side by side on the x86 SHA extensions
+ *    (two overlapping dependency chains, here), 8 nonces per step in AVX2
+ *    registers (_fastpow_x8.c), or portable C. The SHA-NI, AVX-512 and AVX2
+ *    code carries function-level target attributes, so one build runs on
+ *    any x86-64;
  *  - runs end at 2**64 - 1 without wrapping (nonces are uint64).
  *
  * SHA-256 follows FIPS 180-4; the SHA-NI path uses the Intel intrinsics.
@@ -137,64 +139,7 @@ static void compress_portable(uint32_t state[8], const uint8_t block[64]) {
 /* ------------------------------------------------------------------ */
 
 #ifdef FASTPOW_X86
-#define SHANI __attribute__((target("sha,sse4.1,ssse3")))
-#define SHANI_INLINE static inline __attribute__((always_inline, target("sha,sse4.1,ssse3")))
-
-/*
- * The SHA instructions keep the state as two registers, ABEF and CDGH
- * (lane 3 first). Searches keep it that way between the two compressions
- * of a nonce and convert only when a full digest is needed.
- */
-typedef struct {
-    __m128i abef, cdgh;
-} shani_state;
-
-SHANI_INLINE shani_state shani_load(const uint32_t h[8]) {
-    __m128i abcd = _mm_loadu_si128((const __m128i *)h);       /* lanes A B C D */
-    __m128i efgh = _mm_loadu_si128((const __m128i *)(h + 4)); /* lanes E F G H */
-    abcd = _mm_shuffle_epi32(abcd, 0xB1);                     /* B A D C */
-    efgh = _mm_shuffle_epi32(efgh, 0x1B);                     /* H G F E */
-    shani_state s;
-    s.abef = _mm_alignr_epi8(abcd, efgh, 8);     /* F E B A */
-    s.cdgh = _mm_blend_epi16(efgh, abcd, 0xF0);  /* H G D C */
-    return s;
-}
-
-SHANI_INLINE void shani_store(shani_state s, uint32_t h[8]) {
-    __m128i feba = _mm_shuffle_epi32(s.abef, 0x1B); /* A B E F */
-    __m128i ghcd = _mm_shuffle_epi32(s.cdgh, 0xB1); /* G H C D */
-    _mm_storeu_si128((__m128i *)h, _mm_blend_epi16(feba, ghcd, 0xF0));    /* A B C D */
-    _mm_storeu_si128((__m128i *)(h + 4), _mm_alignr_epi8(ghcd, feba, 8)); /* E F G H */
-}
-
-/* The A word, which decides almost every comparison with the target. */
-SHANI_INLINE uint32_t shani_word0(shani_state s) { return (uint32_t)_mm_extract_epi32(s.abef, 3); }
-
-typedef struct {
-    __m128i w[4];
-} shani_block;
-
-SHANI_INLINE shani_block shani_load_block(const uint8_t *p) {
-    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-    shani_block b;
-    for (int i = 0; i < 4; i++)
-        b.w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
-    return b;
-}
-
-/* Four rounds: message words m (already loaded), round constants K[4i..4i+3]. */
-#define SHANI_4ROUNDS(s, m, i)                                                         \
-    do {                                                                               \
-        __m128i wk_ = _mm_add_epi32((m), _mm_loadu_si128((const __m128i *)(K256 + 4 * (i)))); \
-        (s).cdgh = _mm_sha256rnds2_epu32((s).cdgh, (s).abef, wk_);                    \
-        wk_ = _mm_shuffle_epi32(wk_, 0x0E);                                            \
-        (s).abef = _mm_sha256rnds2_epu32((s).abef, (s).cdgh, wk_);                    \
-    } while (0)
-
-/* W[4i..4i+3] from the four previous groups (FIPS 180-4, 6.2.2 step 1). */
-#define SHANI_SCHEDULE(m0, m1, m2, m3)                                                 \
-    (m0) = _mm_sha256msg2_epu32(                                                       \
-        _mm_add_epi32(_mm_sha256msg1_epu32((m0), (m1)), _mm_alignr_epi8((m3), (m2), 4)), (m3))
+#include "_fastpow_shani.h"
 
 /*
  * Compress two independent blocks (x with state sx, y with sy). Written as one
@@ -344,7 +289,8 @@ enum {
     BACKEND_PORTABLE = 1,
     BACKEND_SHA_NI = 2,
     BACKEND_AVX512 = 3,
-    BACKEND_AVX2 = 4
+    BACKEND_AVX2 = 4,
+    BACKEND_SHA_NI4 = 5
 };
 
 typedef struct {
@@ -355,7 +301,7 @@ typedef struct {
     uint64_t prefix_len; /* bytes */
     int difficulty;
     uint32_t mask[8];    /* bits of each digest word that must be zero */
-    int backend;         /* the path it runs: BACKEND_PORTABLE, _SHA_NI, _AVX512 or _AVX2 */
+    int backend;         /* the path it runs: BACKEND_PORTABLE, _SHA_NI, _SHA_NI4, _AVX512, _AVX2 */
     int use_sha_ni;      /* single compressions (run set-up, digests) on SHA-NI */
 } Searcher;
 
@@ -572,6 +518,8 @@ static int searcher_scan_range(const Searcher *s, uint64_t first, uint64_t last,
         return scan_lanes(s, fastpow_x16_scan_run, first, last, found);
     if (s->backend == BACKEND_AVX2) return scan_lanes(s, fastpow_x8_scan_run, first, last, found);
     if (s->backend == BACKEND_SHA_NI) return scan_shani(s, first, last, found);
+    if (s->backend == BACKEND_SHA_NI4)
+        return scan_lanes(s, fastpow_shani4_scan_run, first, last, found);
 #endif
     return scan_portable(s, first, last, found);
 }
@@ -591,12 +539,13 @@ static int searcher_init(Searcher *self, PyObject *args, PyObject *kwds) {
         PyErr_Format(PyExc_ValueError, "difficulty must be between 0 and 256, got %d", difficulty);
         return -1;
     }
-    if (backend < BACKEND_AUTO || backend > BACKEND_AVX2) {
+    if (backend < BACKEND_AUTO || backend > BACKEND_SHA_NI4) {
         PyBuffer_Release(&prefix);
         PyErr_Format(PyExc_ValueError, "unknown backend %d", backend);
         return -1;
     }
-    const char *missing = backend == BACKEND_SHA_NI && !have_sha_ni   ? "the SHA extensions"
+    const char *missing = (backend == BACKEND_SHA_NI || backend == BACKEND_SHA_NI4) && !have_sha_ni
+                              ? "the SHA extensions"
                           : backend == BACKEND_AVX512 && !have_avx512 ? "AVX-512F"
                           : backend == BACKEND_AVX2 && !have_avx2     ? "AVX2"
                                                                       : NULL;
@@ -605,15 +554,15 @@ static int searcher_init(Searcher *self, PyObject *args, PyObject *kwds) {
         PyErr_Format(PyExc_ValueError, "this CPU (or OS) has no %s", missing);
         return -1;
     }
-    /* Fastest first, as measured on CPUs with each: 16 AVX-512 lanes, two
-     * SHA-NI chains, 8 AVX2 lanes, portable C. */
+    /* A fixed order for callers that do not choose; tutorial_app.kernels
+     * measures the paths on the machine at hand and passes its choice. */
     if (backend == BACKEND_AUTO)
         backend = have_avx512   ? BACKEND_AVX512
-                  : have_sha_ni ? BACKEND_SHA_NI
+                  : have_sha_ni ? BACKEND_SHA_NI4
                   : have_avx2   ? BACKEND_AVX2
                                 : BACKEND_PORTABLE;
     self->backend = backend;
-    self->use_sha_ni = backend == BACKEND_SHA_NI || (backend == BACKEND_AVX512 && have_sha_ni);
+    self->use_sha_ni = have_sha_ni && backend != BACKEND_PORTABLE;
     compress_fn compress = searcher_compress(self);
     const uint8_t *p = prefix.buf;
     size_t len = (size_t)prefix.len;
@@ -708,15 +657,16 @@ static PyMethodDef searcher_methods[] = {
 static PyGetSetDef searcher_getset[] = {
     {"sha_ni", (getter)searcher_get_sha_ni, NULL, "True when this searcher's single compressions use SHA-NI", NULL},
     {"backend", (getter)searcher_get_backend, NULL,
-     "the path it runs: BACKEND_PORTABLE, BACKEND_SHA_NI, BACKEND_AVX512 or BACKEND_AVX2", NULL},
+     "the path it runs: BACKEND_PORTABLE, _SHA_NI, _SHA_NI4, _AVX512 or _AVX2", NULL},
     {"difficulty", (getter)searcher_get_difficulty, NULL, "the difficulty it checks", NULL},
     {NULL, NULL, NULL, NULL, NULL}};
 
 PyDoc_STRVAR(searcher_doc,
              "Searcher(prefix: bytes, difficulty: int, backend: int = 0)\n\n"
              "Nonce search for sha256(prefix + str(nonce)) < 2**(256 - difficulty).\n"
-             "backend: 0 = best available, 1 = portable C, 2 = SHA-NI (two nonces\n"
-             "in flight), 3 = AVX-512 (16 nonces per step), 4 = AVX2 (8 per step).");
+             "backend: 0 = a fixed default, 1 = portable C, 2 = SHA-NI (two nonces\n"
+             "in flight), 3 = AVX-512 (16 nonces per step), 4 = AVX2 (8 per step),\n"
+             "5 = SHA-NI (four pipelined chains).");
 
 static PyType_Slot searcher_slots[] = {{Py_tp_init, searcher_init},
                                        {Py_tp_new, PyType_GenericNew},
@@ -766,7 +716,8 @@ static int module_exec(PyObject *module) {
         PyModule_AddIntConstant(module, "BACKEND_PORTABLE", BACKEND_PORTABLE) < 0 ||
         PyModule_AddIntConstant(module, "BACKEND_SHA_NI", BACKEND_SHA_NI) < 0 ||
         PyModule_AddIntConstant(module, "BACKEND_AVX512", BACKEND_AVX512) < 0 ||
-        PyModule_AddIntConstant(module, "BACKEND_AVX2", BACKEND_AVX2) < 0)
+        PyModule_AddIntConstant(module, "BACKEND_AVX2", BACKEND_AVX2) < 0 ||
+        PyModule_AddIntConstant(module, "BACKEND_SHA_NI4", BACKEND_SHA_NI4) < 0)
         return -1;
     return 0;
 }

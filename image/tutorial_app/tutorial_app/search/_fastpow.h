@@ -1,6 +1,6 @@
 /*
  * Shared between the nonce search's driver (_fastpow.c) and its multi-lane
- * kernels (_fastpow_x16.c, _fastpow_x8.c): the description of a "run" of nonces, in
+ * kernels (_fastpow_x16.c, _fastpow_x8.c, _fastpow_shani4.c): the description of a "run" of nonces, in
  * which only a few low digits, in at most two words of one block, change.
  */
 #ifndef TUTORIAL_APP_FASTPOW_H
@@ -57,5 +57,9 @@ int fastpow_x16_scan_run(fastpow_run *run, uint64_t n, const uint32_t mask0,
 /* The same with 8 nonces per step; needs AVX2. */
 int fastpow_x8_scan_run(fastpow_run *run, uint64_t n, const uint32_t mask0,
                         fastpow_check_fn check, const void *searcher, uint64_t *found);
+
+/* The same with 4 nonces per step as four pipelined SHA-NI chains; needs SHA-NI. */
+int fastpow_shani4_scan_run(fastpow_run *run, uint64_t n, const uint32_t mask0,
+                            fastpow_check_fn check, const void *searcher, uint64_t *found);
 
 #endif

@@ -7,6 +7,7 @@ BACKEND_PORTABLE: Final[int]
 BACKEND_SHA_NI: Final[int]
 BACKEND_AVX512: Final[int]
 BACKEND_AVX2: Final[int]
+BACKEND_SHA_NI4: Final[int]
 
 def has_sha_ni() -> bool: ...
 def has_avx512() -> bool: ...
@@ -20,7 +21,7 @@ class Searcher:
     def sha_ni(self) -> bool: ...
     @property
     def backend(self) -> int:
-        """The path it runs: BACKEND_PORTABLE, BACKEND_SHA_NI, BACKEND_AVX512 or BACKEND_AVX2."""
+        """The path it runs: BACKEND_PORTABLE, _SHA_NI, _SHA_NI4, _AVX512 or _AVX2."""
     @property
     def difficulty(self) -> int: ...
     def scan(self, start: int, count: int, /) -> int | None:

@@ -6,12 +6,13 @@ workers), and every nonce the native code reports is re-checked with the
 reference before it is returned.
 
 The native extension `tutorial_app.search._fastpow` hashes the input's full blocks
-once and then one (sometimes two) SHA-256 compressions per nonce. The path
-is chosen at run time from what the CPU offers: 16 nonces per step in
-AVX-512 registers, else two interleaved SHA-NI chains, else 8 nonces per
-step in AVX2 registers, else portable C (`search_path()` names it). It
-releases the GIL, so the nonce space is split between threads, one per
-usable core (`tutorial_app.search.scan`).
+once and then one (sometimes two) SHA-256 compressions per nonce. Of the
+paths the CPU offers (16 nonces per step in AVX-512 registers, four
+pipelined or two interleaved SHA-NI chains, 8 nonces per step in AVX2
+registers, portable C) the one measured fastest on this machine runs
+(`tutorial_app.search.kernels`; `search_path()` names it). It releases the GIL, so
+the nonce space is split between threads, one per usable core
+(`tutorial_app.search.scan`).
 The search runs in chunks of about `scan.CHUNK_SECONDS`, so a stop request
 is honoured quickly.
 
@@ -29,25 +30,23 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Literal
 
-from tutorial_app.search import cpus, pow, scan
+from tutorial_app.search import cpus, kernels, pow, scan
 
 __all__ = [
     "Backend",
     "available_cpus",
-    "avx2_available",
-    "avx512_available",
     "check_nonce",
     "digest",
     "find_proof",
     "measure_hash_rate",
     "native_available",
+    "native_paths",
     "search_path",
-    "sha_ni_available",
 ]
 
 _log = logging.getLogger(__name__)
 
-Backend = Literal["auto", "avx512", "sha_ni", "avx2", "portable", "python"]
+Backend = Literal["auto", "python"] | kernels.NativePath
 
 #: Set to a non-empty value other than "0" to disable the native search (read at import).
 NO_NATIVE_ENV = "TUTORIAL_APP_NO_NATIVE"
@@ -74,19 +73,11 @@ def native_available() -> bool:
     return _native is not None
 
 
-def sha_ni_available() -> bool:
-    """True when the native search runs on the CPU's SHA extensions."""
-    return _native is not None and bool(_native.has_sha_ni())
-
-
-def avx512_available() -> bool:
-    """True when the native search can run its 16-lane AVX-512 path."""
-    return _native is not None and bool(_native.has_avx512())
-
-
-def avx2_available() -> bool:
-    """True when the native search can run its 8-lane AVX2 path."""
-    return _native is not None and bool(_native.has_avx2())
+def native_paths() -> list[Backend]:
+    """The native paths this CPU can run (each can be forced with `backend=`)."""
+    if _native is None:
+        return []
+    return list(kernels.available(_native))
 
 
 def search_path(backend: Backend = "auto") -> str:
@@ -94,19 +85,8 @@ def search_path(backend: Backend = "auto") -> str:
     if backend == "python" or _native is None:
         return "pure-Python reference"
     if backend == "auto":
-        codes: dict[int, Backend] = {
-            _native.BACKEND_AVX512: "avx512",
-            _native.BACKEND_SHA_NI: "sha_ni",
-            _native.BACKEND_AVX2: "avx2",
-            _native.BACKEND_PORTABLE: "portable",
-        }
-        backend = codes[_native.Searcher(b"", 0).backend]
-    return {
-        "avx512": "native, AVX-512, 16 nonces per step",
-        "sha_ni": "native, SHA-NI, 2 nonces in flight",
-        "avx2": "native, AVX2, 8 nonces per step",
-        "portable": "native, portable C, 1 nonce at a time",
-    }[backend]
+        return kernels.DESCRIPTIONS[kernels.fastest(_native)] + " (fastest here, measured)"
+    return kernels.DESCRIPTIONS[backend]
 
 
 def _warn_slow_once() -> None:
@@ -181,6 +161,8 @@ def measure_hash_rate(
     clock (`time.thread_time` with one worker, which runs on the calling
     thread; `time.process_time` with several) to leave other load out.
     """
+    if backend == "auto" and _native is not None:
+        backend = kernels.fastest(_native)  # measured (once) before the clock starts
     deadline = time.perf_counter() + seconds
     started = clock()
     _, checked = _search(
@@ -219,16 +201,11 @@ def _search(
         raise ValueError(
             f"backend {backend!r} needs the native extension ({_native_missing_reason})"
         )
-    codes = {
-        "auto": _native.BACKEND_AUTO,
-        "portable": _native.BACKEND_PORTABLE,
-        "sha_ni": _native.BACKEND_SHA_NI,
-        "avx512": _native.BACKEND_AVX512,
-        "avx2": _native.BACKEND_AVX2,
-    }
-    if backend not in codes:
+    codes = kernels.codes(_native)
+    path = kernels.fastest(_native) if backend == "auto" else backend
+    if path not in codes:
         raise ValueError(f"unknown backend {backend!r}")
-    searcher = _native.Searcher(input_data.encode("utf-8"), difficulty, codes[backend])
+    searcher = _native.Searcher(input_data.encode("utf-8"), difficulty, codes[path])
     count = available_cpus() if workers is None else workers
     if count == 1:
         found, checked = scan.inline(searcher, should_stop, start, stop)

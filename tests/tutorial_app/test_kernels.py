@@ -1,0 +1,70 @@
+"""The search path is chosen by measuring the paths on this machine, not by a fixed order."""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import pytest
+from tutorial_app.search import kernels, pow, search
+
+if not search.native_available():
+    pytest.skip("the native search is not available", allow_module_level=True)
+
+from tutorial_app.search import _fastpow
+
+
+def test_every_path_the_cpu_offers_is_measured() -> None:
+    paths = kernels.available(_fastpow)
+    assert "portable" in paths
+    assert ("sha_ni4" in paths) == ("sha_ni" in paths) == _fastpow.has_sha_ni()
+    assert ("avx512" in paths) == _fastpow.has_avx512()
+    assert ("avx2" in paths) == _fastpow.has_avx2()
+    rates = kernels.measure(_fastpow, paths)
+    assert set(rates) == set(paths)
+    assert all(rate > 0 for rate in rates.values())
+
+
+def test_the_measured_fastest_runs_whichever_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each path in turn made the fastest: it is what search_path names and find_proof runs."""
+    made: list[int] = []
+
+    def recording_searcher(prefix: bytes, difficulty: int, backend: int = 0) -> Any:
+        made.append(backend)
+        return _fastpow.Searcher(prefix, difficulty, backend)
+
+    native = types.SimpleNamespace(**vars(_fastpow))
+    native.Searcher = recording_searcher
+    monkeypatch.setattr(search, "_native", native)
+    for winner in kernels.available(_fastpow):
+        monkeypatch.setattr(kernels, "_chosen", None)
+        monkeypatch.setattr(
+            kernels, "measure", lambda _n, paths, w=winner: {p: float(p == w) for p in paths}
+        )
+        assert kernels.DESCRIPTIONS[winner] in search.search_path()
+        made.clear()
+        assert search.find_proof("chosen", 6, workers=1) == pow.search("chosen", 6)
+        assert made == [kernels.codes(_fastpow)[winner]]
+
+
+def test_the_choice_is_measured_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+
+    def measure(native: object, paths: list[str]) -> dict[str, float]:
+        calls.append(paths)
+        return {path: 1.0 + (path == "portable") for path in paths}
+
+    monkeypatch.setattr(kernels, "_chosen", None)
+    monkeypatch.setattr(kernels, "measure", measure)
+    assert [kernels.fastest(_fastpow) for _ in range(3)] == ["portable"] * 3
+    assert search.find_proof("once", 4, workers=2) == pow.search("once", 4)
+    assert calls == [kernels.available(_fastpow)]
+
+
+def test_the_real_choice_is_one_of_the_fastest() -> None:
+    """Unpatched: the path kept is available, and not far behind a fresh measurement's best
+    (a loose bound: the machine may be shared)."""
+    chosen = kernels.fastest(_fastpow)
+    assert chosen in kernels.available(_fastpow)
+    rates = kernels.measure(_fastpow, kernels.available(_fastpow))
+    assert rates[chosen] >= 0.5 * max(rates.values()), (chosen, rates)
