@@ -191,11 +191,11 @@ async def final_replies(target: Target) -> str:
 async def shutdown_during_compute(target: Target) -> str:
     driver, handed = await _one_subtask(target)
     provider = await target.provider(_provider_dir(target, driver, handed))
+    started = time.monotonic()
+    compute = asyncio.create_task(
+        provider.compute(driver.task_id, handed.subtask_id, handed.subtask.params)
+    )
     try:
-        started = time.monotonic()
-        compute = asyncio.create_task(
-            provider.compute(driver.task_id, handed.subtask_id, handed.subtask.params)
-        )
         await asyncio.sleep(0.1)
         computed_first = compute.done()
         if not computed_first:
@@ -209,9 +209,9 @@ async def shutdown_during_compute(target: Target) -> str:
                 f"the provider still ran {SHUTDOWN_EXIT_WAIT:g} s after Shutdown during Compute "
                 "(Shutdown must interrupt the work)"
             )
+    finally:
         compute.cancel()
         await asyncio.gather(compute, return_exceptions=True)
-    finally:
         await stop(provider)
     if computed_first:
         took = time.monotonic() - started

@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from golem_task_api.client import AppNotReadyError
 from golem_task_api.conformance import (  # noqa: F401 (each module registers its checks)
     checks_provider,
     checks_publish,
@@ -61,6 +62,8 @@ async def run_check(one: Check, target: Target) -> Verdict:
         outcome, evidence = Outcome.WARN, str(exc)
     except Skip as exc:
         outcome, evidence = Outcome.SKIP, str(exc)
+    except AppNotReadyError as exc:
+        outcome, evidence = Outcome.FAIL, f"the app did not start: {exc}"
     except TimeoutError as exc:
         outcome, evidence = Outcome.FAIL, f"timed out: {exc or f'over {CHECK_TIME_LIMIT:g} s'}"
     except Exception as exc:  # any other breakage is the app's failure to meet the contract

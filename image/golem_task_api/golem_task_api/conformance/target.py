@@ -130,7 +130,8 @@ class Target:
         box.make()
         dirs = box.dirs()
         env = {**os.environ, "HOME": str(dirs["home"]), "TMPDIR": str(dirs["tmp"])}
-        return ProcessTaskApiService(work_dir, self.spec.command, env, cwd=dirs["cwd"])
+        command = anchored(self.spec.command)
+        return ProcessTaskApiService(work_dir, command, env, cwd=dirs["cwd"])
 
     async def requestor(
         self, work_dir: Path, *, use_tls: bool = False, sandbox: Sandbox | None = None
@@ -159,6 +160,16 @@ class Target:
     def start_wait(self) -> float:
         """The node's health wait; for an image, the cold start is inside it."""
         return NODE_HEALTH_WAIT
+
+
+def anchored(command: list[str]) -> list[str]:
+    """Relative paths on the command line made absolute: the app runs in a scratch cwd."""
+    return [
+        str(Path(word).resolve())
+        if "/" in word and not word.startswith("/") and Path(word).exists()
+        else word
+        for word in command
+    ]
 
 
 def node_context(work_dir: Path) -> ssl.SSLContext | None:
