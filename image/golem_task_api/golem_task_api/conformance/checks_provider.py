@@ -13,7 +13,6 @@ from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 from grpclib.client import Channel, UnaryUnaryMethod
 
-from golem_task_api import nodemoves
 from golem_task_api.client import HEALTH_CHECK, HEALTH_SERVICE
 from golem_task_api.conformance.battery import check
 from golem_task_api.conformance.node import Handed, TaskDriver, call
@@ -25,7 +24,6 @@ from golem_task_api.conformance.target import (
     node_context,
     stop,
 )
-from golem_task_api.dirutils import ProviderTaskDir
 from golem_task_api.ports import free_port
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.rpcs import PROVIDER_SERVICE
@@ -52,13 +50,6 @@ async def _one_subtask(target: Target) -> tuple[TaskDriver, Handed]:
     return driver, handed
 
 
-def _provider_dir(target: Target, driver: TaskDriver, handed: Handed) -> Path:
-    root = target.fresh_dir("provider")
-    nodemoves.hand_out(driver.task_dir, handed.subtask, ProviderTaskDir(root))
-    target.hand_over(root)
-    return root
-
-
 @check("provider.result-path", "Compute returns a relative path to a file inside its task dir")
 async def result_path(target: Target) -> str:
     driver, handed = await _one_subtask(target)
@@ -71,7 +62,7 @@ async def exits_after_call(target: Target) -> str:
     driver, handed = await _one_subtask(target)
     took = []
     for what in ("Compute", "RunBenchmark"):
-        root = _provider_dir(target, driver, handed)
+        root = driver.hand_out(handed)
         provider = await target.provider(root)
         try:
             if what == "Compute":
@@ -139,7 +130,7 @@ async def _round(target: Target, driver: TaskDriver, handed: Handed, name: str) 
     The channel stays open until the provider has exited, as the node keeps it;
     the reply lost, or the provider not gone, is the round's failure.
     """
-    root = _provider_dir(target, driver, handed)
+    root = driver.hand_out(handed)
     target.write_tls(root)
     service = target.service(root)
     method, make_request, reply_type = FINAL_CALLS[name]
@@ -190,7 +181,7 @@ async def final_replies(target: Target) -> str:
 @check("provider.shutdown-during-compute", "Shutdown during Compute stops the provider promptly")
 async def shutdown_during_compute(target: Target) -> str:
     driver, handed = await _one_subtask(target)
-    provider = await target.provider(_provider_dir(target, driver, handed))
+    provider = await target.provider(driver.hand_out(handed))
     started = time.monotonic()
     compute = asyncio.create_task(
         provider.compute(driver.task_id, handed.subtask_id, handed.subtask.params)

@@ -97,16 +97,26 @@ class TaskDriver:
                 )
         return Handed(subtask_id, subtask)
 
-    async def compute(self, handed: Handed) -> Path:
-        """A fresh provider computes `handed`; its result is delivered (the copy's path)."""
-        provider_root = self.target.fresh_dir("provider")
-        provider_dir = ProviderTaskDir(
-            provider_root
-        )  # a node mounts the task's dir as the work dir
+    def hand_out(self, handed: Handed) -> ProviderTaskDir:
+        """The node's move before `Compute`: a fresh provider task dir with the resources."""
+        # A node mounts the task's own dir as the provider's work dir.
+        provider_dir = ProviderTaskDir(self.target.fresh_dir("provider"))
         nodemoves.hand_out(self.task_dir, handed.subtask, provider_dir)
-        self.target.hand_over(provider_root)
+        self.target.hand_over(provider_dir)
+        return provider_dir
+
+    def deliver(self, provider_dir: Path, output: Path, subtask_id: str) -> Path:
+        """The node's move before `Verify`: the result, same name, into `subtask_outputs/<id>/`."""
+        check_result_path(provider_dir, output)
+        delivered = nodemoves.deliver_result(provider_dir, output, self.task_dir, subtask_id)
+        self.target.hand_over(delivered.parent)
+        return delivered
+
+    async def compute(self, handed: Handed) -> Path:
+        """Hand out, `Compute` on a fresh provider, deliver; the delivered copy's path."""
+        provider_dir = self.hand_out(handed)
         provider = await self.target.provider(
-            provider_root, use_tls=self.use_tls, sandbox=self.sandbox
+            provider_dir, use_tls=self.use_tls, sandbox=self.sandbox
         )
         try:
             output = await call(
@@ -118,10 +128,7 @@ class TaskDriver:
             await exited_within(provider.service, PROVIDER_EXIT_WAIT)
         finally:
             await stop(provider)
-        check_result_path(provider_dir, output)
-        delivered = nodemoves.deliver_result(provider_dir, output, self.task_dir, handed.subtask_id)
-        self.target.hand_over(delivered.parent)
-        return delivered
+        return self.deliver(provider_dir, output, handed.subtask_id)
 
     async def verify(self, subtask_id: str) -> tuple[VerifyResult, str]:
         result = await call("Verify", self.requestor.verify(self.task_id, subtask_id))
