@@ -18,7 +18,7 @@ from golem_task_api.node.network import results
 pytestmark = pytest.mark.timeout(180)
 
 STANDIN = Path(__file__).with_name("standin_app.py")
-RUN = [sys.executable, "-m", "golem_task_api.node.cli"]
+RUN = [sys.executable, "-m", "golem_task_api.cli"]
 
 
 def test_golem_task_api_run_drives_a_no_alpn_app_over_tls(tmp_path: Path, stub_file: Path) -> None:

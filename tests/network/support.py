@@ -16,7 +16,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 FAULTY_APP = HERE / "faulty_app.py"
 TUTORIAL_APP = [sys.executable, "-m", "tutorial_app.cli"]
-GOLEM_TASK_API = [sys.executable, "-m", "golem_task_api.node.cli"]
+GOLEM_TASK_API = [sys.executable, "-m", "golem_task_api.cli"]
 
 
 @dataclass

@@ -37,8 +37,11 @@ class ProcessTaskApiService(TaskApiService):
         *,
         host: str = "127.0.0.1",
         stop_grace: float = 3.0,
+        cwd: Path | None = None,
     ) -> None:
+        """`cwd`: the app's current directory (default: ours)."""
         self.work_dir = Path(work_dir)
+        self.cwd = cwd
         self.app_command = list(app_command)
         self.env = dict(env) if env is not None else None
         self.host = host
@@ -56,7 +59,11 @@ class ProcessTaskApiService(TaskApiService):
         args = [*self.app_command, *command, "--work-dir", str(self.work_dir)]
         logger.debug("starting %s", args)
         self._process = await asyncio.create_subprocess_exec(
-            *args, env=self.env, start_new_session=True, stdin=asyncio.subprocess.DEVNULL
+            *args,
+            env=self.env,
+            cwd=self.cwd,
+            start_new_session=True,
+            stdin=asyncio.subprocess.DEVNULL,
         )
         self._group_alive = True
         _live_groups.add(self._process.pid)
