@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from golem_task_api.node import cli as golem_cli
+from golem_task_api import cli as golem_cli
 from golem_task_api.node.network import node, runner, scratch
 from tutorial_app.cli import parser as tutorial_parser
 
