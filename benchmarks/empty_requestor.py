@@ -13,12 +13,11 @@ import sys
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
-
 from golem_task_api import readiness
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]
 
 #: The one input zip every subtask names (the load script writes it).
 INPUT_NAME = "empty.zip"
@@ -35,13 +34,13 @@ class EmptyRequestor(pb_grpc.RequestorAppServicer):  # type: ignore[misc]
         )
         self._verified = pb.VerifyReply(result="SUCCESS", reason="nonce 0 gives a hash")
 
-    async def NextSubtask(self, request: Any, context: Any) -> pb.NextSubtaskReply:  # noqa: N802
+    async def NextSubtask(self, request: Any, context: Any) -> pb.NextSubtaskReply:
         return self._subtask
 
-    async def Verify(self, request: Any, context: Any) -> pb.VerifyReply:  # noqa: N802
+    async def Verify(self, request: Any, context: Any) -> pb.VerifyReply:
         return self._verified
 
-    async def Shutdown(self, request: Any, context: Any) -> pb.ShutdownReply:  # noqa: N802
+    async def Shutdown(self, request: Any, context: Any) -> pb.ShutdownReply:
         self._stop.set()
         return pb.ShutdownReply()
 
