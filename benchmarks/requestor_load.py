@@ -25,6 +25,7 @@ import asyncio
 import itertools
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -47,6 +48,9 @@ EMPTY_COMMAND = [sys.executable, str(HERE / "empty_requestor.py")]
 INPUT_TEXT = "Golem requestor load benchmark.\n" * 4
 #: Mutual TLS between the "node" and the requestor (--tls); plaintext by default.
 USE_TLS = False
+#: Where `py-spy record` writes the app's folded stacks (--py-spy); not profiled by default.
+PY_SPY_OUT: Path | None = None
+PY_SPY_FLAGS = os.environ.get("PY_SPY_FLAGS", "--nonblocking --gil").split()
 _ids = itertools.count()
 
 
@@ -204,13 +208,33 @@ async def drive(
     }
 
 
+async def start_py_spy(pid: int) -> asyncio.subprocess.Process | None:
+    """`py-spy record` on the app (its raw folded stacks into PY_SPY_OUT), if asked."""
+    if PY_SPY_OUT is None:
+        return None
+    spy = await asyncio.create_subprocess_exec(
+        "py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+        *PY_SPY_FLAGS, "-o", str(PY_SPY_OUT), stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.sleep(1.0)  # attached
+    return spy
+
+
+async def stop_py_spy(spy: asyncio.subprocess.Process | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
+
+
 async def measure(parts: int, concurrency: int) -> dict[str, float]:
     """The requestor on a task of `parts` parts, every part verified."""
     with tempfile.TemporaryDirectory(prefix="requestor-load-") as tmp:
         requestor = await Requestor(Path(tmp) / "work").start()
         try:
             results = await requestor.create_task("load", parts)
+            spy = await start_py_spy(requestor.pid)
             figures = await drive(requestor, results, parts, concurrency)
+            await stop_py_spy(spy)
             outputs = requestor.task_dir("load").task_outputs_dir
             done = len(list(outputs.iterdir()))
         finally:
@@ -299,10 +323,11 @@ def main() -> None:
     parser.add_argument("--no-ceiling", action="store_true", help="skip the empty server")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--profile", type=Path, help="cProfile the requestor into this file")
+    parser.add_argument("--py-spy", type=Path, help="py-spy the requestor (raw folded stacks)")
     parser.add_argument("--tls", action="store_true", help="mutual TLS (default: plaintext)")
     args = parser.parse_args()
-    global USE_TLS
-    USE_TLS = args.tls
+    global USE_TLS, PY_SPY_OUT
+    USE_TLS, PY_SPY_OUT = args.tls, args.py_spy
     if args.profile:
         APP_COMMAND[1:1] = ["-m", "cProfile", "-o", str(args.profile)]
     report = asyncio.run(run(args.parts, args.concurrency, args.rounds, not args.no_ceiling))
