@@ -50,21 +50,24 @@ def judge_and_stage(
     target: Path,
     input_data: str,
     difficulty: int,
-    write: Callable[[Path, bytes], None] | None = None,
+    stage: Callable[[bytes], Path] | None = None,
 ) -> tuple[Verdict, Path | None]:
-    """The verdict, and for a good result our canonical zip staged next to `target`
+    """The verdict, and for a good result our canonical zip staged for `target`
     (not fsync'd: `tutorial_app.repair` rebuilds it; a crash leaves at most a stray
     staged file, which repair removes).
 
-    `write(path, data)` makes the staged file whole; the requestor passes its
-    spare files' writer (a new inode costs more than the rest of a Verify).
+    `stage(data)` returns a staged file holding `data` on `target`'s file system;
+    the requestor passes its spare files' (a new inode costs more than the rest of
+    a Verify). Without it, the file is staged next to `target`.
     """
     found = judge(result_zip, input_data, difficulty)
     if found.proof is None:
         return found, None
+    if stage is not None:
+        return found, stage(published_bytes(found.proof))
     staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
-        (write or _write_new)(staged, published_bytes(found.proof))
+        _write_new(staged, published_bytes(found.proof))
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(staged)
