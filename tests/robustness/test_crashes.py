@@ -206,18 +206,6 @@ def failing(code: int) -> Callable[..., Any]:
     return fail
 
 
-def on_the_journal(fake: Callable[[int, bytes], int]) -> Callable[[int, bytes], int]:
-    """`os.write` that runs `fake` for the journal's writes; other files write as usual."""
-    real_write = os.write
-
-    def write(fd: int, data: bytes) -> int:
-        if os.readlink(f"/proc/self/fd/{fd}").endswith(store.JOURNAL_NAME):
-            return fake(fd, data)
-        return real_write(fd, data)
-
-    return write
-
-
 def assert_journal_whole(task_dir: Path) -> list[dict[str, Any]]:
     data = (task_dir / store.JOURNAL_NAME).read_bytes()
     assert data.endswith(b"\n")
@@ -230,7 +218,7 @@ async def test_failed_journal_write_changes_nothing(
 ) -> None:
     tasks = await started(task_dir)
     before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
-    monkeypatch.setattr(os, "write", on_the_journal(failing(code)))
+    monkeypatch.setattr(os, "write", failing(code))
     with pytest.raises(OSError, match=f"could not save the task state.*{os.strerror(code)}"):
         await commands.next_subtask(tasks, task_dir, "b", "node")
     monkeypatch.undo()
@@ -256,7 +244,7 @@ async def test_torn_write_is_cut_before_the_next_append(
         writes.append(fd)
         return real_write(fd, bytes(data)[: len(data) // 2])
 
-    monkeypatch.setattr(os, "write", on_the_journal(half_then_full))
+    monkeypatch.setattr(os, "write", half_then_full)
     if cut_fails:
         monkeypatch.setattr(os, "ftruncate", failing(errno.EIO))
     with pytest.raises(OSError, match="could not save the task state"):

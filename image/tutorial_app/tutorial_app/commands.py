@@ -104,7 +104,7 @@ async def verify(
 ) -> tuple[VerifyResult, str]:
     """Judge outside the lock (a staged copy of a good result), then commit under it."""
     params.check_subtask_id(subtask_id)
-    async with tasks.session(task_dir, durable=False) as session:  # the commit below waits
+    async with tasks.session(task_dir) as session:
         task = session.require()
         moves.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
         part_input, difficulty = task.part_input(task.subtask(subtask_id).part), task.difficulty
@@ -118,7 +118,7 @@ async def verify(
         target,
         part_input,
         difficulty,
-        spares.for_task(task_dir).stage,
+        spares.for_task(task_dir).write,
     )
     published = False
     try:

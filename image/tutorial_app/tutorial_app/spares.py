@@ -46,29 +46,12 @@ class SpareFiles:
             write_atomic(path, data, durable=False)
         else:
             try:
-                _write(spare, data, os.O_WRONLY)
+                with spare.open("r+b") as handle:
+                    handle.write(data)
                 os.replace(spare, path)
             except FileNotFoundError:  # someone cleaned the pool: do it the slow way
                 write_atomic(path, data, durable=False)
         self._refill()
-
-    def stage(self, data: bytes) -> Path:
-        """A file in the pool's directory holding `data`, for the caller to rename into
-        place later (or remove); not fsync'd. A crash leaves it to `clean`."""
-        try:
-            spare = self._free.pop()
-        except IndexError:
-            pass
-        else:
-            with contextlib.suppress(FileNotFoundError):  # else cleaned: make a new one
-                _write(spare, data, os.O_WRONLY)
-                self._refill()
-                return spare
-        self.directory.mkdir(exist_ok=True)
-        path = self.directory / f"{os.getpid()}-staged-{next(self._names)}"
-        _write(path, data, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-        self._refill()
-        return path
 
     def _refill(self) -> None:
         if self._filling is not None or len(self._free) >= self._keep // 2:
@@ -95,22 +78,6 @@ class SpareFiles:
                 self._free.append(path)
         except OSError:
             pass  # a full disk: calls fall back to ordinary writes and fail there
-
-
-def _write(path: Path, data: bytes, flags: int) -> None:
-    """`data` into `path` through a raw fd (`open()` adds an fstat, an ioctl and an
-    lseek per file); a failed write removes the file."""
-    fd = os.open(path, flags, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        raise
-    finally:
-        os.close(fd)
 
 
 _pools: dict[str, SpareFiles] = {}

@@ -105,13 +105,8 @@ class TaskStore:
         self._repair = repair
 
     @contextlib.asynccontextmanager
-    async def session(self, task_dir: Path, *, durable: bool = True) -> AsyncIterator[Session]:
-        """Locked and loaded; on the way out, wait until what the call saw is durable.
-
-        `durable=False` is for a look that changes nothing and replies nothing (a
-        Verify's first check): what it saw is made durable before any reply by the
-        session that follows it, so it need not wait for other calls' fsync.
-        """
+    async def session(self, task_dir: Path) -> AsyncIterator[Session]:
+        """Locked and loaded; on the way out, wait until what the call saw is durable."""
         key = os.path.abspath(task_dir)
         entry = self._cache.entry(key)
         entry.users += 1
@@ -120,7 +115,7 @@ class TaskStore:
                 await self._load(task_dir, key, entry)
                 yield Session(self, task_dir, entry)
                 journal, seq = entry.journal, entry.state.seq if entry.state else 0
-            if journal is not None and (durable or journal.poisoned is not None):
+            if journal is not None:
                 try:
                     await journal.wait_durable(seq)
                 except JournalError:

@@ -50,24 +50,21 @@ def judge_and_stage(
     target: Path,
     input_data: str,
     difficulty: int,
-    stage: Callable[[bytes], Path] | None = None,
+    write: Callable[[Path, bytes], None] | None = None,
 ) -> tuple[Verdict, Path | None]:
-    """The verdict, and for a good result our canonical zip staged for `target`
+    """The verdict, and for a good result our canonical zip staged next to `target`
     (not fsync'd: `tutorial_app.repair` rebuilds it; a crash leaves at most a stray
     staged file, which repair removes).
 
-    `stage(data)` returns a staged file holding `data` on `target`'s file system;
-    the requestor passes its spare files' (a new inode costs more than the rest of
-    a Verify). Without it, the file is staged next to `target`.
+    `write(path, data)` makes the staged file whole; the requestor passes its
+    spare files' writer (a new inode costs more than the rest of a Verify).
     """
     found = judge(result_zip, input_data, difficulty)
     if found.proof is None:
         return found, None
-    if stage is not None:
-        return found, stage(published_bytes(found.proof))
     staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
-        _write_new(staged, published_bytes(found.proof))
+        (write or _write_new)(staged, published_bytes(found.proof))
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(staged)
