@@ -1,4 +1,5 @@
-"""How fast one requestor serves NextSubtask + Verify pairs as tasks grow.
+"""How fast one requestor serves NextSubtask + Verify pairs as tasks grow, and how
+close that is to the ceiling: an empty `grpc.aio` server driven the same way.
 
 The app runs as a real process over loopback gRPC; this script plays the
 node and the providers. Results are precomputed at difficulty 0 (nonce 0
@@ -6,9 +7,16 @@ is always valid) from the parts' salts in the task's state, so only the
 requestor's work is timed: each pair is NextSubtask, a lookup of the
 prepared result zip by the input the requestor wrote, a file write (what a
 node's copy does), and Verify. Every acknowledged change is durable: the
-app fsyncs its journal before each reply.
+app fsyncs its journal before each reply (`fsync_probe` counts and times
+every fsync, so the report says what durability costs per pair).
 
-    .venv/bin/python benchmarks/requestor_load.py [--parts 100 1000 10000] [--json]
+The ceiling (`empty_requestor.py`) gets the same client, calls, pairs in
+flight and node-side file work, but answers with canned replies. Each
+round measures half the ceiling's pairs, the requestor, then the other
+half, so the ratio is taken side by side; the report gives the median and
+range over rounds.
+
+    .venv/bin/python benchmarks/requestor_load.py [--parts 100 1000 10000] [--rounds 3] [--json]
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import asyncio
 import itertools
 import json
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -36,10 +45,15 @@ from tutorial_app.files import zips
 from tutorial_app.search import pow
 from tutorial_app.store import store
 
-APP_COMMAND = [sys.executable, "-m", "tutorial_app.entrypoint"]
+HERE = Path(__file__).resolve().parent
+APP_COMMAND = [sys.executable, str(HERE / "fsync_probe.py")]
+EMPTY_COMMAND = [sys.executable, str(HERE / "empty_requestor.py")]
 INPUT_TEXT = "Golem requestor load benchmark.\n" * 4
 #: Mutual TLS between the "node" and the requestor (--tls); plaintext by default.
 USE_TLS = False
+#: Where `py-spy record` writes the app's folded stacks (--py-spy); not profiled by default.
+PY_SPY_OUT: Path | None = None
+PY_SPY_FLAGS = os.environ.get("PY_SPY_FLAGS", "--nonblocking --gil").split()
 _ids = itertools.count()
 
 
@@ -52,8 +66,8 @@ def result_zip(part_input: str) -> bytes:
     return zips.zip_bytes(zips.RESULT_MEMBER, pow.Proof(pow.hash_hex(part_input, 0), 0).to_line())
 
 
-def read_input(task_dir: RequestorTaskDir, subtask_id: str) -> str:
-    with zipfile.ZipFile(task_dir.subtask_inputs_dir / f"{subtask_id}.zip") as archive:
+def read_input(task_dir: RequestorTaskDir, resource: str) -> str:
+    with zipfile.ZipFile(task_dir.subtask_inputs_dir / resource) as archive:
         return archive.read(zips.INPUT_MEMBER).decode("utf-8")
 
 
@@ -91,6 +105,7 @@ class Requestor:
     """A requestor process on a work dir, and a client for it."""
 
     work_dir: Path
+    command: list[str] = field(default_factory=lambda: APP_COMMAND)
     service: ProcessTaskApiService = field(init=False)
     client: RequestorAppClient = field(init=False)
 
@@ -100,7 +115,8 @@ class Requestor:
             from golem_task_api.node.certs import write_tls_files
 
             write_tls_files(self.work_dir)
-        self.service = ProcessTaskApiService(self.work_dir, APP_COMMAND, stop_grace=3.0)
+        env = dict(os.environ, FSYNC_PROBE_OUT=str(self.probe_file))
+        self.service = ProcessTaskApiService(self.work_dir, self.command, env, stop_grace=3.0)
         self.client = await RequestorAppClient.create(self.service, free_port())
         return self
 
@@ -108,6 +124,17 @@ class Requestor:
     def pid(self) -> int:
         assert self.service.pid is not None
         return self.service.pid
+
+    @property
+    def probe_file(self) -> Path:
+        return self.work_dir.with_name(self.work_dir.name + ".fsyncs.json")
+
+    def fsyncs(self) -> dict[str, float] | None:
+        """What `fsync_probe` counted (after `stop`); None if the app left no count."""
+        try:
+            return dict(json.loads(self.probe_file.read_text()))
+        except (OSError, ValueError):
+            return None
 
     def task_dir(self, task_id: str) -> RequestorTaskDir:
         return RequestorTaskDir(self.work_dir / task_id)
@@ -133,75 +160,166 @@ async def pipeline(
     task_dir: RequestorTaskDir,
     results: dict[str, bytes],
     latencies: list[float],
+    budget: list[int],
 ) -> None:
-    """Pairs until the task has nothing pending."""
+    """Pairs until the task has nothing pending (or `budget[0]` pairs are spent)."""
     task_id = task_dir.name
-    while True:
+    while budget[0] > 0:
+        budget[0] -= 1
         sid = new_id()
         started = time.perf_counter()
         subtask = await client.next_subtask(task_id, sid, "bench-node")
         if subtask is None:
             return
-        put_result(task_dir, sid, results[read_input(task_dir, sid)])
+        put_result(task_dir, sid, results[read_input(task_dir, subtask.resources[0])])
         verdict, reason = await client.verify(task_id, sid)
         latencies.append(time.perf_counter() - started)
         if verdict is not VerifyResult.SUCCESS:
             raise RuntimeError(f"subtask {sid} rejected: {reason}")
 
 
-async def measure(parts: int, concurrency: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(prefix="requestor-load-") as tmp:
-        requestor = await Requestor(Path(tmp)).start()
-        try:
-            results = await requestor.create_task("load", parts)
-            task_dir = requestor.task_dir("load")
-            latencies: list[float] = []
-            app_cpu, node_cpu = cpu_seconds(requestor.pid), time.process_time()
-            started = time.perf_counter()
-            await asyncio.gather(
-                *(
-                    pipeline(requestor.client, task_dir, results, latencies)
-                    for _ in range(concurrency)
-                )
-            )
-            elapsed = time.perf_counter() - started
-            app_cpu = cpu_seconds(requestor.pid) - app_cpu
-            node_cpu = time.process_time() - node_cpu
-            peak = rss_peak_mib(requestor.pid)
-            done = len(list(task_dir.task_outputs_dir.iterdir()))
-        finally:
-            await requestor.stop()
-    if done != parts or len(latencies) != parts:
-        raise RuntimeError(f"{parts} parts but {done} outputs and {len(latencies)} pairs")
+async def drive(
+    requestor: Requestor, results: dict[str, bytes], pairs: int, concurrency: int
+) -> dict[str, float]:
+    """`pairs` pairs, `concurrency` in flight: rate, latency and CPU of both sides."""
+    task_dir = requestor.task_dir("load")
+    latencies: list[float] = []
+    budget = [pairs + concurrency]  # a real task ends each pipeline with a None reply
+    app_cpu, node_cpu = cpu_seconds(requestor.pid), time.process_time()
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            pipeline(requestor.client, task_dir, results, latencies, budget)
+            for _ in range(concurrency)
+        )
+    )
+    elapsed = time.perf_counter() - started
+    app_cpu = cpu_seconds(requestor.pid) - app_cpu
+    node_cpu = time.process_time() - node_cpu
+    if len(latencies) < pairs:
+        raise RuntimeError(f"{pairs} pairs asked but {len(latencies)} done")
+    done = len(latencies)
     cuts = statistics.quantiles(latencies, n=100, method="inclusive")
     return {
-        "pairs_per_s": parts / elapsed,
+        "pairs_per_s": done / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": cuts[98] * 1000,
-        "peak_rss_mib": peak,
-        "cost_s_per_pair": elapsed / parts,
-        "app_cpu_ms_per_pair": app_cpu * 1000 / parts,
-        "node_cpu_ms_per_pair": node_cpu * 1000 / parts,
+        "peak_rss_mib": rss_peak_mib(requestor.pid),
+        "cost_s_per_pair": elapsed / done,
+        "app_cpu_ms_per_pair": app_cpu * 1000 / done,
+        "node_cpu_ms_per_pair": node_cpu * 1000 / done,
     }
 
 
-async def run(sizes: list[int], concurrency: int) -> dict[str, Any]:
-    figures = {size: await measure(size, concurrency) for size in sizes}
-    report: dict[str, Any] = {
-        key: {size: round(f[key], 3) for size, f in figures.items()}
-        for key in (
-            "pairs_per_s",
-            "p50_ms",
-            "p99_ms",
-            "peak_rss_mib",
-            "app_cpu_ms_per_pair",
-            "node_cpu_ms_per_pair",
+async def start_py_spy(pid: int) -> asyncio.subprocess.Process | None:
+    """`py-spy record` on the app (its raw folded stacks into PY_SPY_OUT), if asked."""
+    if PY_SPY_OUT is None:
+        return None
+    spy = await asyncio.create_subprocess_exec(
+        "py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+        *PY_SPY_FLAGS, "-o", str(PY_SPY_OUT), stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await asyncio.sleep(1.0)  # attached
+    return spy
+
+
+async def stop_py_spy(spy: asyncio.subprocess.Process | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
+
+
+async def measure(parts: int, concurrency: int) -> dict[str, float]:
+    """The requestor on a task of `parts` parts, every part verified."""
+    with tempfile.TemporaryDirectory(prefix="requestor-load-") as tmp:
+        requestor = await Requestor(Path(tmp) / "work").start()
+        try:
+            results = await requestor.create_task("load", parts)
+            spy = await start_py_spy(requestor.pid)
+            figures = await drive(requestor, results, parts, concurrency)
+            await stop_py_spy(spy)
+            outputs = requestor.task_dir("load").task_outputs_dir
+            done = len(list(outputs.iterdir()))
+        finally:
+            await requestor.stop()
+        await requestor.service.wait_until_shutdown_complete(10.0)
+        fsyncs = requestor.fsyncs()
+    if done != parts:
+        raise RuntimeError(f"{parts} parts but {done} outputs")
+    if fsyncs is not None:
+        figures["fsyncs_per_pair"] = fsyncs["fsyncs"] / parts
+        figures["fsync_ms_per_pair"] = fsyncs["fsync_seconds"] * 1000 / parts
+    return figures
+
+
+async def measure_ceiling(pairs: int, concurrency: int) -> dict[str, float]:
+    """An empty `grpc.aio` server (`empty_requestor.py`) driven the same way."""
+    with tempfile.TemporaryDirectory(prefix="requestor-ceiling-") as tmp:
+        requestor = await Requestor(Path(tmp) / "work", EMPTY_COMMAND).start()
+        try:
+            task_dir = requestor.task_dir("load")
+            task_dir.prepare()
+            text = INPUT_TEXT + "0" * 32  # a part's input: the text and a salt
+            zips.write_zip(task_dir.subtask_inputs_dir / "empty.zip", zips.INPUT_MEMBER, text)
+            return await drive(requestor, {text: result_zip(text)}, pairs, concurrency)
+        finally:
+            await requestor.stop()
+
+
+FIGURES = (
+    "pairs_per_s",
+    "ceiling_pairs_per_s",
+    "ratio_to_ceiling",
+    "p50_ms",
+    "p99_ms",
+    "peak_rss_mib",
+    "app_cpu_ms_per_pair",
+    "ceiling_app_cpu_ms_per_pair",
+    "node_cpu_ms_per_pair",
+    "fsyncs_per_pair",
+    "fsync_ms_per_pair",
+)
+
+
+async def one_round(size: int, concurrency: int, ceiling: bool) -> dict[str, float]:
+    """The requestor between two halves of the ceiling (a shared machine's load drifts)."""
+    halves = [await measure_ceiling(max(size // 2, 50), concurrency)] if ceiling else []
+    figures = await measure(size, concurrency)
+    figures["cost_s_per_pair"] = 1 / figures["pairs_per_s"]
+    if ceiling:
+        halves.append(await measure_ceiling(max(size // 2, 50), concurrency))
+        rate = 2 / sum(1 / half["pairs_per_s"] for half in halves)  # pairs over time
+        figures["ceiling_pairs_per_s"] = rate
+        figures["ceiling_app_cpu_ms_per_pair"] = statistics.mean(
+            half["app_cpu_ms_per_pair"] for half in halves
         )
-    }
-    if 100 in figures and 10000 in figures:
-        ratio = figures[10000]["cost_s_per_pair"] / figures[100]["cost_s_per_pair"]
-        report["cost_ratio_10000_vs_100"] = round(ratio, 3)
+        figures["ratio_to_ceiling"] = figures["pairs_per_s"] / rate
+    return figures
+
+
+async def run(
+    sizes: list[int], concurrency: int, rounds: int = 1, ceiling: bool = True
+) -> dict[str, Any]:
+    """Every size each round (the requestor, then the empty server); medians and ranges."""
+    samples: dict[int, list[dict[str, float]]] = {size: [] for size in sizes}
+    for _ in range(rounds):
+        for size in sizes:
+            samples[size].append(await one_round(size, concurrency, ceiling))
+    report: dict[str, Any] = {}
+    for key in (*FIGURES, "cost_s_per_pair"):
+        values = {size: [f[key] for f in samples[size] if key in f] for size in sizes}
+        if not all(values.values()):
+            continue
+        report[key] = {size: round(statistics.median(v), 3) for size, v in values.items()}
+        report[f"{key}_range"] = {
+            size: [round(min(v), 3), round(max(v), 3)] for size, v in values.items()
+        }
+    cost = report.pop("cost_s_per_pair")
+    report.pop("cost_s_per_pair_range")
+    if 100 in cost and 10000 in cost:
+        report["cost_ratio_10000_vs_100"] = round(cost[10000] / cost[100], 3)
     report["concurrency"] = concurrency
+    report["rounds"] = rounds
     return report
 
 
@@ -209,24 +327,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--parts", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--concurrency", type=int, default=8, help="pairs in flight")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat, for median and range")
+    parser.add_argument("--no-ceiling", action="store_true", help="skip the empty server")
     parser.add_argument("--json", action="store_true", help="one JSON object")
     parser.add_argument("--profile", type=Path, help="cProfile the requestor into this file")
+    parser.add_argument("--py-spy", type=Path, help="py-spy the requestor (raw folded stacks)")
     parser.add_argument("--tls", action="store_true", help="mutual TLS (default: plaintext)")
     args = parser.parse_args()
-    global USE_TLS
-    USE_TLS = args.tls
+    global USE_TLS, PY_SPY_OUT
+    USE_TLS, PY_SPY_OUT = args.tls, args.py_spy
     if args.profile:
         APP_COMMAND[1:1] = ["-m", "cProfile", "-o", str(args.profile)]
-    report = asyncio.run(run(args.parts, args.concurrency))
+    report = asyncio.run(run(args.parts, args.concurrency, args.rounds, not args.no_ceiling))
     if args.json:
         print(json.dumps(report))
         return
-    print(f"{'parts':>7} {'pairs/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'peak RSS MiB':>13}")
-    for size in args.parts:
-        print(
-            f"{size:>7} {report['pairs_per_s'][size]:>9.0f} {report['p50_ms'][size]:>8.2f}"
-            f" {report['p99_ms'][size]:>8.2f} {report['peak_rss_mib'][size]:>13.1f}"
-        )
+    print(f"{args.rounds} round(s), {args.concurrency} pairs in flight; median [min-max]")
+    for key in FIGURES:
+        if key not in report:
+            continue
+        for size in args.parts:
+            low, high = report[f"{key}_range"][size]
+            print(f"{key:<28} {size:>7} {report[key][size]:>10.3f}  [{low:.3f}-{high:.3f}]")
     if "cost_ratio_10000_vs_100" in report:
         print(f"per-pair cost at 10,000 parts / at 100: {report['cost_ratio_10000_vs_100']:.2f}")
 

@@ -21,7 +21,15 @@ from pathlib import Path
 
 #: pairs/s (higher is better), then CPU ms per pair of the app and of the
 #: node side (lower is better; steadier than rates on a shared machine).
-FIGURES = ("pairs_per_s", "app_cpu_ms_per_pair", "node_cpu_ms_per_pair")
+FIGURES = (
+    "pairs_per_s",
+    "ratio_to_ceiling",
+    "ceiling_pairs_per_s",
+    "app_cpu_ms_per_pair",
+    "node_cpu_ms_per_pair",
+    "fsyncs_per_pair",
+    "fsync_ms_per_pair",
+)
 
 
 def run_once(tree: Path, parts: list[int], extra: list[str]) -> dict[str, dict[str, float]]:

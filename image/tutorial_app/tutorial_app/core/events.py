@@ -7,10 +7,15 @@ always used, so journals written before the events were typed still replay.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
 from golem_task_api.wire.errors import InternalError
+
+from tutorial_app.search.pow import MAX_NONCE
+
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class DamagedState(InternalError):
@@ -31,8 +36,15 @@ class VerifyStarted:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
+    """Accepted, with the proof (so `task_outputs` is rebuilt from the state alone).
+
+    Journals written before the proof was kept have Verified lines without it.
+    """
+
     subtask_id: str
     reason: str | None = None
+    nonce: int | None = None
+    hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +101,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "part": int,
     "node": str,
     "reason": (str, type(None)),
+    "nonce": (int, type(None)),
+    "hash": (str, type(None)),
 }
 
 
@@ -117,6 +131,18 @@ def from_json(data: object) -> tuple[Event, int]:
                 raise DamagedState(f"journal event {seq}: bad {item.name!r}: {str(value)[:100]}")
             values[item.name] = value
     try:
-        return kind(**values), seq
+        event = kind(**values)
     except TypeError as exc:  # a required field is missing
         raise DamagedState(f"journal event {seq} is incomplete: {exc}") from None
+    if isinstance(event, Verified):
+        check_proof_fields(event.nonce, event.hash, f"journal event {seq}")
+    return event, seq
+
+
+def check_proof_fields(nonce: object, hash_hex: object, where: str) -> None:
+    """DamagedState unless both are absent, or a nonce in range and 64 lowercase hex digits."""
+    if nonce is None and hash_hex is None:
+        return
+    valid_nonce = type(nonce) is int and 0 <= nonce <= MAX_NONCE
+    if not valid_nonce or not isinstance(hash_hex, str) or not _HASH.fullmatch(hash_hex):
+        raise DamagedState(f"{where}: a damaged proof: {str(nonce)[:30]} {str(hash_hex)[:70]}")

@@ -19,6 +19,7 @@ from tutorial_app.core.events import (
     VerifyStarted,
 )
 from tutorial_app.core.state import LEGAL_MOVES, SubtaskStatus, TaskState, check
+from tutorial_app.search.pow import Proof
 
 
 def plan_assign(state: TaskState, subtask_id: str, node: str) -> Assigned | None:
@@ -30,10 +31,17 @@ def plan_assign(state: TaskState, subtask_id: str, node: str) -> Assigned | None
     return None if index is None else event
 
 
-def plan_verdict(state: TaskState, subtask_id: str, ok: bool, reason: str) -> list[Event]:
-    """The two events of a verification: start it, then accept or reject."""
+def plan_verdict(
+    state: TaskState, subtask_id: str, ok: bool, reason: str, proof: Proof | None = None
+) -> list[Event]:
+    """The two events of a verification: start it, then accept (with the proof) or reject."""
     check(state, VerifyStarted(subtask_id))
-    end: Event = Verified(subtask_id, reason) if ok else Rejected(subtask_id, reason)
+    end: Event
+    if ok:
+        nonce, hash_hex = (proof.nonce, proof.hash_hex) if proof else (None, None)
+        end = Verified(subtask_id, reason, nonce, hash_hex)
+    else:
+        end = Rejected(subtask_id, reason)
     return [VerifyStarted(subtask_id), end]
 
 

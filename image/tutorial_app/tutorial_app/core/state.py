@@ -35,6 +35,7 @@ from tutorial_app.core.events import (
     VerifyInterrupted,
     VerifyStarted,
 )
+from tutorial_app.search.pow import Proof
 
 
 class IllegalMove(FailedPrecondition):
@@ -112,6 +113,7 @@ class Subtask:
     node: str
     status: SubtaskStatus = SubtaskStatus.IN_PROGRESS
     reason: str | None = None
+    proof: Proof | None = None  # an accepted one's: what `task_outputs` is rebuilt from
 
 
 @dataclass
@@ -186,6 +188,10 @@ class TaskState:
             self._move(sub, LEGAL_MOVES[type(event)].ends)
             if isinstance(event, Verified | Rejected):
                 sub.reason = event.reason
+            if isinstance(event, Verified) and event.nonce is not None and event.hash:
+                sub.proof = Proof(event.hash, event.nonce)
+            elif sub.status is not SubtaskStatus.DONE:  # discarded: no result to rebuild
+                sub.proof = None
         self.seq += 1
 
     def _assign(self, event: Assigned) -> None:

@@ -81,15 +81,28 @@ def _write_new(path: Path, data: bytes) -> None:
 
 
 def restore_published(
-    source: Path, target: Path, input_data: Callable[[], str], difficulty: int
+    target: Path,
+    proof: pow.Proof | None,
+    source: Path,
+    input_data: Callable[[], str],
+    difficulty: int,
 ) -> None:
     """After a restart: make `target` our zip of the accepted proof.
 
-    A published copy that is exactly our zip of the proof it holds is kept
-    (we wrote it after the verdict, atomically; no hashing, so a restart
-    costs no 16 MiB hash per part). Otherwise the proof is read from the
+    The state keeps the proof of every result accepted since it was kept with
+    the verdict (journaled before the reply): the zip is made from it alone,
+    whatever happened to the published file or the node's copy (neither is
+    fsync'd). States written before have no proof; for those, a published copy
+    that is exactly our zip of the proof it holds is kept (no hashing, so a
+    restart costs no 16 MiB hash per part), else the proof is read from the
     provider's file (still in `subtask_outputs`) and judged again.
     """
+    if proof is not None:
+        expected = published_bytes(proof)
+        if not _holds(target, expected):
+            logger.warning("restoring the accepted result %s from the state", target.name)
+            write_atomic(target, expected, durable=False)
+        return
     with contextlib.suppress(ValueError):
         text = zips.read_text_member(target, zips.MAX_RESULT_BYTES, "published result")
         if _holds(target, published_bytes(pow.parse_result(text))):

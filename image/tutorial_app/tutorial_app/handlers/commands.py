@@ -127,7 +127,7 @@ async def verify(
     try:
         async with tasks.session(task_dir) as session:
             task = session.require()
-            events = moves.plan_verdict(task, subtask_id, found.ok, found.reason)
+            events = moves.plan_verdict(task, subtask_id, found.ok, found.reason, found.proof)
             await session.commit(events)  # if saving fails, nothing is published
             if staged is not None:
                 _publish(staged, target)

@@ -3,7 +3,8 @@
 Input zips and the copies of accepted results in `task_outputs` are
 written atomically but not fsync'd (only the journal is, before each
 reply), so a crash may leave one lost, emptied or stray, and a staged file
-or spare behind. They can all be rebuilt from the state, so the first load
+or spare behind. They can all be rebuilt from the state (an accepted
+result from the proof journaled with its verdict), so the first load
 of a task in a process runs `repair` instead of paying an fsync per file
 on every call.
 """
@@ -66,6 +67,7 @@ def _repair_outputs(task_dir: RequestorTaskDir, task: TaskState) -> None:
             logger.warning("removing %s: not an accepted result", path.name)
             path.unlink()
     for name, sid in wanted.items():
+        sub = task.subtasks[sid]
         source = task_dir.subtask_outputs_dir(sid) / name
-        part_input = functools.partial(task.part_input, task.subtasks[sid].part)
-        verdict.restore_published(source, outputs / name, part_input, task.difficulty)
+        part_input = functools.partial(task.part_input, sub.part)
+        verdict.restore_published(outputs / name, sub.proof, source, part_input, task.difficulty)

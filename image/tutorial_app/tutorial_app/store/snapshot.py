@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from tutorial_app.core.events import DamagedState
+from tutorial_app.core.events import DamagedState, check_proof_fields
 from tutorial_app.core.state import Part, PartStatus, Subtask, SubtaskStatus, TaskState
+from tutorial_app.search.pow import Proof
 
 FORMAT_VERSION = 2
 INPUT_NAME = "task.input"
@@ -46,11 +47,15 @@ def to_json(state: TaskState, meta: dict[str, Any]) -> dict[str, Any]:
             }
             for p in state.parts
         ],
-        "subtasks": {
-            sid: {"part": s.part, "node": s.node, "status": s.status.value, "reason": s.reason}
-            for sid, s in state.subtasks.items()
-        },
+        "subtasks": {sid: _subtask_json(s) for sid, s in state.subtasks.items()},
     }
+
+
+def _subtask_json(sub: Subtask) -> dict[str, Any]:
+    entry = {"part": sub.part, "node": sub.node, "status": sub.status.value, "reason": sub.reason}
+    if sub.proof is not None:  # an accepted one's (absent from snapshots written before)
+        entry["nonce"], entry["hash"] = sub.proof.nonce, sub.proof.hash_hex
+    return entry
 
 
 def snapshot_format(data: object) -> tuple[dict[str, Any], int]:
@@ -152,7 +157,13 @@ def _subtask(raw: object, parts: int) -> Subtask:
     reason = raw["reason"]
     if not isinstance(reason, str | None):
         raise DamagedState("a subtask's reason is not a string")
-    return Subtask(index, _field(raw, "node", str), SubtaskStatus(raw["status"]), reason)
+    status = SubtaskStatus(raw["status"])
+    nonce, hash_hex = raw.get("nonce"), raw.get("hash")
+    check_proof_fields(nonce, hash_hex, "the snapshot")
+    proof = None
+    if status is SubtaskStatus.DONE and isinstance(hash_hex, str) and isinstance(nonce, int):
+        proof = Proof(hash_hex, nonce)
+    return Subtask(index, _field(raw, "node", str), status, reason, proof)
 
 
 def _check_links(state: TaskState) -> None:
