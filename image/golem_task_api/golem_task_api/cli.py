@@ -15,6 +15,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from golem_task_api.cluster import options as cluster_options
+from golem_task_api.cluster.worker import Runtime
 from golem_task_api.network import runner, session
 from golem_task_api.network.node import NetworkConfig, ServiceFactory
 from golem_task_api.services.forked import ForkingServices
@@ -72,6 +74,7 @@ def build_parser() -> runner.OneLineParser:
         "the input files' names are added as 'resources'",
     )
     runner.add_run_options(run, subtasks=4, providers=2)
+    cluster_options.add_options(run, max_result=True)
     return parser
 
 
@@ -95,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         runner.restore_options(args, saved)
         args.app, args.params, task_id = saved["app"], json.dumps(saved["params"]), saved["task_id"]
         args.inputs = [Path(name) for name in saved["inputs"]]
+        cluster_options.restore(args, saved)
+        args.max_result_bytes = saved.get("max_result_bytes", args.max_result_bytes)
     if not args.app or not args.inputs:
         parser.error("--app and --input are required (or --resume WORK_ROOT)")
     command = app_command(args.app)
@@ -102,21 +107,33 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--app must not be empty")
     runner.check_inputs(parser, args.inputs)
     runner.check_run_options(parser, args)
+    cluster_options.check(parser, args)
     params = parse_params(parser, args.params, args.inputs)
     settings = {
         "app": args.app,
         "params": params,
         "inputs": [str(path.resolve()) for path in args.inputs],
+        "max_result_bytes": args.max_result_bytes,
+        **cluster_options.saved(args),
     }
-    held = session.hold(parser, args, task_id, settings, "golem-task-api run --resume {root}")
-    config = NetworkConfig(
-        inputs=[path.resolve() for path in args.inputs],
-        task_params=params,
-        make_service=process_services(command),
-        **runner.config_kwargs(args),
-        **session.config_kwargs(held),
+    runtime = Runtime(
+        tuple(shlex.split(args.app)), tls=args.tls, max_result_bytes=args.max_result_bytes
     )
-    return session.execute(config, args, held)
+    remote = cluster_options.open_cluster(parser, args, runtime)
+    try:
+        held = session.hold(parser, args, task_id, settings, "golem-task-api run --resume {root}")
+        config = NetworkConfig(
+            inputs=[path.resolve() for path in args.inputs],
+            task_params=params,
+            make_service=process_services(command),
+            remote=remote,
+            **runner.config_kwargs(args),
+            **session.config_kwargs(held),
+        )
+        return session.execute(config, args, held)
+    finally:
+        if remote is not None:
+            remote.close()
 
 
 if __name__ == "__main__":

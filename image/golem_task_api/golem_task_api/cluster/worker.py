@@ -1,0 +1,231 @@
+"""What one attempt does on a Dask worker: a fresh provider, one `Compute`, the bytes back.
+
+Runs inside the worker process (a coroutine on its event loop, so the
+provider's fork server and the gRPC calls live as long as the worker). Nothing
+here may assume the node's file system: the inputs arrive as bytes, the
+provider gets a fresh dir under the worker's own local directory, and the
+result leaves as bytes, refused here if it is over the app's limit.
+Failures come back as a reason naming this worker, never as a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+from golem_task_api import nodemoves
+from golem_task_api.dirutils import ProviderTaskDir
+from golem_task_api.network import apps
+from golem_task_api.services import TaskApiService
+
+logger = logging.getLogger(__name__)
+
+#: A worker's provider dirs go under its local directory, in this folder.
+PROVIDERS = "golem-providers"
+#: `python` in an app command means the worker's own interpreter.
+_PYTHONS = ("python", "python3", f"python3.{sys.version_info.minor}")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """How a worker starts providers: `command` (a process) or `image` (Docker, name:tag)."""
+
+    command: tuple[str, ...] = ()
+    image: str = ""
+    tls: bool = True
+    max_result_bytes: int = 64 << 20
+    docker_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AttemptSpec:
+    task_id: str
+    subtask_id: str
+    params: dict[str, Any]
+    inputs: dict[str, bytes]
+    runtime: Runtime
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    """The result file's name and bytes, or `error`; `worker` is where it ran."""
+
+    worker: str
+    address: str
+    name: str = ""
+    data: bytes = b""
+    error: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class AppMissing(Exception):
+    """This worker cannot start the app at all (not installed, image missing)."""
+
+
+async def run_attempt(spec: AttemptSpec) -> AttemptOutcome:
+    """The Dask task of one attempt (submitted with retries=0, keyed by subtask id)."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    where, address = f"{worker.name} ({worker.address})", worker.address
+    base = Path(worker.local_directory) / PROVIDERS
+    earlier = await claim(worker.scheduler, spec.subtask_id, address)
+    if earlier is not None:
+        return AttemptOutcome(
+            where,
+            address,
+            error=f"the engine re-ran attempt {spec.subtask_id} after {earlier} was lost; "
+            "refused (the node hands the part out again under a new id)",
+        )
+    try:
+        await asyncio.to_thread(check_app, spec.runtime)
+    except AppMissing as exc:
+        return AttemptOutcome(where, address, error=f"app missing on worker {where}: {exc}")
+    base.mkdir(parents=True, exist_ok=True)
+    work_dir = ProviderTaskDir(tempfile.mkdtemp(prefix=f"{spec.subtask_id}-", dir=base))
+    try:
+        name, data = await _compute(spec, work_dir)
+        return AttemptOutcome(where, address, name=name, data=data)
+    except (
+        grpc.aio.AioRpcError,
+        apps.ProviderCrashed,
+        apps.AppStartError,
+        nodemoves.FileMoveError,
+        OSError,
+        ResultTooLarge,
+    ) as exc:
+        return AttemptOutcome(where, address, error=f"on worker {where}: {apps.describe(exc)}")
+    finally:
+        await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
+
+
+async def claim(scheduler: Any, subtask_id: str, address: str) -> str | None:
+    """Mark the attempt as started here; the worker that started it before, if any.
+
+    Dask runs a task again when its worker dies (up to the scheduler's
+    `allowed-failures`); the node must see that attempt fail instead. Not atomic,
+    and need not be: a re-run only starts after the first worker is gone.
+    """
+    key = ["golem-attempts", subtask_id]
+    earlier = await scheduler.get_metadata(keys=key, default=None)
+    if earlier is not None:
+        return str(earlier)
+    await scheduler.set_metadata(keys=key, value=address)
+    return None
+
+
+class ResultTooLarge(Exception):
+    """The provider's result is over the app's limit: refused here, never shipped."""
+
+
+async def _compute(spec: AttemptSpec, work_dir: ProviderTaskDir) -> tuple[str, bytes]:
+    runtime = spec.runtime
+    await asyncio.to_thread(_write_inputs, work_dir, spec.inputs, runtime.tls)
+    service = _services(runtime)(work_dir)
+    output = await apps.compute_once(service, spec.task_id, spec.subtask_id, spec.params)
+    return await asyncio.to_thread(read_result, work_dir, output, runtime.max_result_bytes)
+
+
+def _write_inputs(work_dir: ProviderTaskDir, inputs: dict[str, bytes], tls: bool) -> None:
+    work_dir.prepare()
+    target = work_dir.subtask_inputs_dir
+    target.mkdir(parents=True, exist_ok=True)
+    for name, data in inputs.items():
+        nodemoves.check_plain_name(name, "subtask resource")
+        (target / name).write_bytes(data)
+    if tls:
+        apps.write_tls(work_dir)
+
+
+def read_result(work_dir: Path, output: str | Path, limit: int) -> tuple[str, bytes]:
+    """The result's name and bytes; `ResultTooLarge` without reading it if over `limit`."""
+    source = nodemoves.inside(work_dir, output, "result path")
+    if not source.is_file():
+        raise nodemoves.FileMoveError(f"the provider's result {str(output)!r} is not a file")
+    with source.open("rb") as file:
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        size = source.stat().st_size
+        raise ResultTooLarge(
+            f"result {source.name!r} is {size} bytes, over the app's limit of {limit}; "
+            "refused on the worker"
+        )
+    return source.name, data
+
+
+def worker_command(command: tuple[str, ...]) -> list[str]:
+    """The app command with `python` meaning this worker's interpreter."""
+    words = list(command)
+    if words and (words[0] in _PYTHONS or Path(words[0]).name in _PYTHONS):
+        words[0] = sys.executable
+    return words
+
+
+def check_app(runtime: Runtime) -> None:
+    """`AppMissing` (one line) if this worker plainly cannot start the app."""
+    if runtime.image:
+        _check_image(runtime.image)
+        return
+    command = worker_command(runtime.command)
+    if not command:
+        raise AppMissing("no app command")
+    if len(command) >= 3 and command[0] == sys.executable and command[1] == "-m":
+        try:
+            found = importlib.util.find_spec(command[2])
+        except (ImportError, ValueError) as exc:
+            raise AppMissing(f"module {command[2]} cannot be imported ({exc})") from exc
+        if found is None:
+            raise AppMissing(f"module {command[2]} is not installed")
+    elif shutil.which(command[0]) is None:
+        raise AppMissing(f"command {command[0]!r} not found")
+
+
+def _check_image(image: str) -> None:
+    if shutil.which("docker") is None:
+        raise AppMissing("the docker command is not on PATH")
+    try:
+        found = subprocess.run(
+            ["docker", "image", "inspect", image], capture_output=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise AppMissing(f"cannot ask docker about {image}: {exc}") from exc
+    if found.returncode != 0:
+        raise AppMissing(f"image {image} not found")
+
+
+#: One service factory per runtime, for the life of the worker process: a
+#: `python -m` app is forked from a fork server that has it imported.
+_factories: dict[Runtime, Callable[[Path], TaskApiService]] = {}
+
+
+def _services(runtime: Runtime) -> Callable[[Path], TaskApiService]:
+    factory = _factories.get(runtime)
+    if factory is None:
+        factory = _factories[runtime] = _make_factory(runtime)
+    return factory
+
+
+def _make_factory(runtime: Runtime) -> Callable[[Path], TaskApiService]:
+    if runtime.image:
+        from golem_task_api.services import DockerTaskApiService
+
+        name, _, tag = runtime.image.rpartition(":")
+
+        def docker(work_dir: Path) -> TaskApiService:
+            return DockerTaskApiService(work_dir, name, tag, extra_args=runtime.docker_args)
+
+        return docker
+    from golem_task_api.services.forked import ForkingServices
+
+    return ForkingServices(worker_command(runtime.command))
