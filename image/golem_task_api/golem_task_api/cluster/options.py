@@ -43,6 +43,13 @@ def add_options(parser: argparse.ArgumentParser, *, max_result: bool = False) ->
             help=f"the cluster's TLS {what} (PEM) for --cluster ADDRESS "
             "(default: Dask's distributed.comm.tls config)",
         )
+    group.add_argument(
+        "--cluster-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up connecting to the scheduler after this long (default 10)",
+    )
     if max_result:
         group.add_argument(
             "--max-result-bytes",
@@ -66,6 +73,8 @@ def local_size(spec: str | None) -> int | None:
 
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Exit with one line if the cluster options cannot work."""
+    if not args.cluster_timeout > 0:
+        parser.error(f"--cluster-timeout must be positive, got {args.cluster_timeout}")
     spec = args.cluster
     given = [args.cluster_ca, args.cluster_cert, args.cluster_key]
     if spec is None:
@@ -122,9 +131,12 @@ def open_cluster(
             certs = local.start()
             remote = engine.ClusterProviders.connect(local.address, certs.security(), runtime)
             remote.on_close(local.stop)
-            remote.client.wait_for_workers(size, timeout=engine.CONNECT_TIMEOUT * 3)
+            remote.client.wait_for_workers(size, timeout=max(30.0, args.cluster_timeout))
         else:
-            remote = engine.ClusterProviders.connect(args.cluster, _security(args), runtime)
+            security = _security(args)
+            remote = engine.ClusterProviders.connect(
+                args.cluster, security, runtime, args.cluster_timeout
+            )
     except (engine.ClusterUnreachable, LocalClusterError, TimeoutError, OSError) as exc:
         if local is not None:
             local.stop()

@@ -80,7 +80,7 @@ async def run_attempt(spec: AttemptSpec) -> AttemptOutcome:
     worker = get_worker()
     where, address = f"{worker.name} ({worker.address})", worker.address
     base = Path(worker.local_directory) / PROVIDERS
-    earlier = await claim(worker.scheduler, spec.subtask_id, address)
+    earlier = await claim(worker.scheduler, spec.subtask_id, where)
     if earlier is not None:
         return AttemptOutcome(
             where,
@@ -110,7 +110,7 @@ async def run_attempt(spec: AttemptSpec) -> AttemptOutcome:
         await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
 
 
-async def claim(scheduler: Any, subtask_id: str, address: str) -> str | None:
+async def claim(scheduler: Any, subtask_id: str, where: str) -> str | None:
     """Mark the attempt as started here; the worker that started it before, if any.
 
     Dask runs a task again when its worker dies (up to the scheduler's
@@ -121,7 +121,7 @@ async def claim(scheduler: Any, subtask_id: str, address: str) -> str | None:
     earlier = await scheduler.get_metadata(keys=key, default=None)
     if earlier is not None:
         return str(earlier)
-    await scheduler.set_metadata(keys=key, value=address)
+    await scheduler.set_metadata(keys=key, value=where)
     return None
 
 
@@ -183,6 +183,8 @@ def check_app(runtime: Runtime) -> None:
     if len(command) >= 3 and command[0] == sys.executable and command[1] == "-m":
         try:
             found = importlib.util.find_spec(command[2])
+        except ModuleNotFoundError as exc:
+            raise AppMissing(f"module {command[2]} is not installed ({exc})") from exc
         except (ImportError, ValueError) as exc:
             raise AppMissing(f"module {command[2]} cannot be imported ({exc})") from exc
         if found is None:

@@ -1,0 +1,81 @@
+"""Whole tasks of the tutorial app on a real TLS Dask cluster (`--cluster tls://...`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from cluster_helpers import TUTORIAL_APP, DaskCluster, ledger, manifest_results, run_cli
+
+
+def tutorial_run(cluster: DaskCluster, node: Path, *extra: str) -> list[str]:
+    return [
+        TUTORIAL_APP,
+        "run",
+        str(node / "input.txt"),
+        "--cluster",
+        cluster.address,
+        *cluster.cert_args(),
+        "--work-root",
+        str(node / "work"),
+        "--out",
+        str(node / "out"),
+        *extra,
+    ]
+
+
+def status(node: Path) -> dict[str, object]:
+    done = run_cli([TUTORIAL_APP, "status", str(node / "work"), "--json"])
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["tasks"][0]  # type: ignore[no-any-return]
+
+
+def assert_verified_once(node: Path, subtasks: int) -> None:
+    """App state, ledger and manifest agree: each part verified exactly once."""
+    task = status(node)
+    parts = task["parts"]
+    assert isinstance(parts, list) and len(parts) == subtasks
+    assert all(part["status"] == "done" for part in parts), parts
+    results = manifest_results(node / "out")
+    task_id = task["task_id"]
+    assert sorted(r["file"] for r in results) == sorted(
+        f"{task_id}-{part['subtask_id']}.zip" for part in parts
+    )
+    verified = [e["subtask_id"] for e in ledger(node / "work") if e.get("state") == "verified"]
+    assert sorted(verified) == sorted(part["subtask_id"] for part in parts)
+    check = run_cli([TUTORIAL_APP, "check", str(node / "out")])
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.timeout(90)
+def test_whole_task_on_two_workers_that_cannot_see_the_node(
+    cluster: DaskCluster, node: Path
+) -> None:
+    from distributed import Client
+
+    with Client(cluster.address, security=cluster.certs.security()) as client:
+        seen = client.run(os.path.exists, str(node / "input.txt"))
+    assert list(seen.values()) == [False, False]  # no shared file system
+
+    done = run_cli(
+        tutorial_run(cluster, node, "--difficulty", "16", "--subtasks", "24", "--providers", "2")
+        + ["-v"]
+    )
+    assert done.returncode == 0, done.stderr
+    assert "on w-0 (tls://127.0.0.1:" in done.stderr and "on w-1 (tls://" in done.stderr
+    assert "status           finished" in done.stderr
+    assert_verified_once(node, 24)
+
+
+@pytest.mark.timeout(90)
+def test_json_report_and_retries_options_on_a_cluster(cluster: DaskCluster, node: Path) -> None:
+    done = run_cli(
+        tutorial_run(cluster, node, "--difficulty", "16", "--subtasks", "20", "--providers", "3")
+        + ["--json", "--max-retries", "0", "--subtask-timeout", "60"]
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "finished" and report["verified"] == 20
+    assert report["failed_attempts"] == 0 and len(report["outputs"]) == 20
