@@ -17,10 +17,9 @@ from cluster_helpers import (
     run_cli,
     wait_until,
 )
-from test_cluster_run import assert_verified_once, tutorial_run
-
 from golem_task_api.cluster.certs import throwaway
 from golem_task_api.ports import free_port
+from test_cluster_run import assert_verified_once, tutorial_run
 
 
 def providers_running(cluster: DaskCluster, worker: str) -> bool:

@@ -60,8 +60,12 @@ def test_whole_task_on_two_workers_that_cannot_see_the_node(
     assert list(seen.values()) == [False, False]  # no shared file system
 
     done = run_cli(
-        tutorial_run(cluster, node, "--difficulty", "16", "--subtasks", "24", "--providers", "2")
-        + ["-v"]
+        [
+            *tutorial_run(
+                cluster, node, "--difficulty", "16", "--subtasks", "24", "--providers", "2"
+            ),
+            "-v",
+        ]
     )
     assert done.returncode == 0, done.stderr
     assert "on w-0 (tls://127.0.0.1:" in done.stderr and "on w-1 (tls://" in done.stderr
@@ -72,8 +76,16 @@ def test_whole_task_on_two_workers_that_cannot_see_the_node(
 @pytest.mark.timeout(90)
 def test_json_report_and_retries_options_on_a_cluster(cluster: DaskCluster, node: Path) -> None:
     done = run_cli(
-        tutorial_run(cluster, node, "--difficulty", "16", "--subtasks", "20", "--providers", "3")
-        + ["--json", "--max-retries", "0", "--subtask-timeout", "60"]
+        [
+            *tutorial_run(
+                cluster, node, "--difficulty", "16", "--subtasks", "20", "--providers", "3"
+            ),
+            "--json",
+            "--max-retries",
+            "0",
+            "--subtask-timeout",
+            "60",
+        ]
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
