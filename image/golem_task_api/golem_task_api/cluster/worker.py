@@ -89,7 +89,9 @@ async def run_attempt(spec: AttemptSpec) -> AttemptOutcome:
             "refused (the node hands the part out again under a new id)",
         )
     try:
-        await asyncio.to_thread(check_app, spec.runtime)
+        if spec.runtime not in _checked:  # once per worker process; a failure every time
+            await asyncio.to_thread(check_app, spec.runtime)
+            _checked.add(spec.runtime)
     except AppMissing as exc:
         return AttemptOutcome(where, address, error=f"app missing on worker {where}: {exc}")
     base.mkdir(parents=True, exist_ok=True)
@@ -206,6 +208,8 @@ def _check_image(image: str) -> None:
         raise AppMissing(f"image {image} not found")
 
 
+#: Runtimes this worker has shown it can start.
+_checked: set[Runtime] = set()
 #: One service factory per runtime, for the life of the worker process: a
 #: `python -m` app is forked from a fork server that has it imported.
 _factories: dict[Runtime, Callable[[Path], TaskApiService]] = {}
