@@ -70,7 +70,9 @@ def main() -> None:
     d22_local, d22_cluster = (statistics.median(rates[(22, c)]) for c in (False, True))
     overhead_ms = (2 / d0_cluster - 2 / d0_local) * 1000
     print()
-    print(f"{'measure (median of rounds)':<34}{'local':>14}{'cluster':>14}{'ratio':>8}{'target':>8}")
+    print(
+        f"{'measure (median of rounds)':<34}{'local':>14}{'cluster':>14}{'ratio':>8}{'target':>8}"
+    )
     print(
         f"{'d=0 subtasks/s':<34}{d0_local:>14,.1f}{d0_cluster:>14,.1f}"
         f"{d0_cluster / d0_local:>8.2f}{'>=0.5':>8}"
