@@ -69,6 +69,12 @@ def main() -> None:
     d0_local, d0_cluster = (statistics.median(rates[(0, c)]) for c in (False, True))
     d22_local, d22_cluster = (statistics.median(rates[(22, c)]) for c in (False, True))
     overhead_ms = (2 / d0_cluster - 2 / d0_local) * 1000
+    # Each round's own ratio (its runs ran back to back): the spread of the rounds.
+    d0_ratios = [c / lo for lo, c in zip(rates[(0, False)], rates[(0, True)], strict=True)]
+    d22_ratios = [c / lo for lo, c in zip(rates[(22, False)], rates[(22, True)], strict=True)]
+    overheads = [
+        (2 / c - 2 / lo) * 1000 for lo, c in zip(rates[(0, False)], rates[(0, True)], strict=True)
+    ]
     print()
     print(
         f"{'measure (median of rounds)':<34}{'local':>14}{'cluster':>14}{'ratio':>8}{'target':>8}"
@@ -82,6 +88,11 @@ def main() -> None:
         f"{d22_cluster / d22_local:>8.2f}{'>=0.9':>8}"
     )
     print(f"engine overhead per subtask (per provider slot): {overhead_ms:.1f} ms")
+    print(
+        f"range over {args.rounds} rounds: d=0 ratio {min(d0_ratios):.2f}-{max(d0_ratios):.2f}, "
+        f"d=22 ratio {min(d22_ratios):.2f}-{max(d22_ratios):.2f}, "
+        f"overhead {min(overheads):.1f}-{max(overheads):.1f} ms"
+    )
 
 
 if __name__ == "__main__":

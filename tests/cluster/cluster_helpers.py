@@ -73,7 +73,9 @@ class DaskCluster:
                 args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
 
-    def start_worker(self, name: str, hide: tuple[Path, ...] = ()) -> None:
+    def start_worker(self, name: str, hide: tuple[Path, ...] = (), isolated: bool = True) -> None:
+        """A worker in its own namespaces (the node's dir hidden), or, not `isolated`,
+        a plain process whose death no namespace cleans up after."""
         directory = self.root / name
         directory.mkdir(exist_ok=True)
         worker = [DASK, "worker", self.address, "--name", name, "--nthreads", "1"]
@@ -86,6 +88,8 @@ class DaskCluster:
         script = f"{mounts}exec {shlex.join(worker)}"
         args = ["unshare", "--mount", "--propagation", "private", "--pid", "--fork"]
         args += ["--kill-child", "--mount-proc", "sh", "-c", script]
+        if not isolated:
+            args = worker
         with self._log(name) as log:
             self.workers[name] = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -23,8 +23,13 @@ from test_cluster_run import assert_verified_once, tutorial_run
 
 
 def providers_running(cluster: DaskCluster, worker: str) -> bool:
-    """A provider dir exists on `worker`: an attempt is between its start and its result."""
-    return any(any(found.iterdir()) for found in (cluster.root / worker).rglob("golem-providers"))
+    """An attempt's inputs are in a provider dir on `worker` (providers started ahead
+    have none): an attempt is between its start and its result."""
+    return any(
+        path.is_file()
+        for found in (cluster.root / worker).rglob("golem-providers")
+        for path in found.glob("*/subtask_inputs/*")
+    )
 
 
 @pytest.mark.timeout(120)

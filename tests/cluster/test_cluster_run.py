@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import pytest
-from cluster_helpers import TUTORIAL_APP, DaskCluster, ledger, manifest_results, run_cli
+from cluster_helpers import (
+    GOLEM_TASK_API,
+    TUTORIAL_APP,
+    DaskCluster,
+    ledger,
+    manifest_results,
+    run_cli,
+)
 
 
 def tutorial_run(cluster: DaskCluster, node: Path, *extra: str) -> list[str]:
@@ -91,3 +99,21 @@ def test_json_report_and_retries_options_on_a_cluster(cluster: DaskCluster, node
     report = json.loads(done.stdout)
     assert report["status"] == "finished" and report["verified"] == 20
     assert report["failed_attempts"] == 0 and len(report["outputs"]) == 20
+
+
+@pytest.mark.timeout(90)
+def test_golem_task_api_run_on_a_cluster(cluster: DaskCluster, node: Path) -> None:
+    """The runtime's own CLI, an app given as a command: a whole task on the workers."""
+    args = [GOLEM_TASK_API, "run", "--app", "python -m tutorial_app.entrypoint", "-v"]
+    args += ["--input", str(node / "input.txt"), "--params", '{"difficulty": 16}']
+    args += ["--cluster", cluster.address, *cluster.cert_args()]
+    args += ["--work-root", str(node / "work"), "--out", str(node / "out")]
+    done = run_cli([*args, "--subtasks", "20", "--providers", "2"])
+    assert done.returncode == 0, done.stderr
+    assert "on w-0 (tls://127.0.0.1:" in done.stderr and "on w-1 (tls://" in done.stderr
+    verified = [e["subtask_id"] for e in ledger(node / "work") if e.get("state") == "verified"]
+    assert len(verified) == len(set(verified)) == 20
+    results = manifest_results(node / "out")
+    assert len(results) == 20
+    outputs = [node / "out" / str(result["file"]) for result in results]
+    assert all(zipfile.is_zipfile(path) for path in outputs)  # the provider's result zips

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +53,17 @@ class ClusterProviders:
         #: Workers that showed they cannot start the app: no more attempts go there.
         self.excluded: dict[str, str] = {}
         self._closers: list[Callable[[], None]] = []
+        self.standby = f"golem-standby-{uuid.uuid4().hex[:12]}"
+        self._start_standby()
+
+    def _start_standby(self) -> None:
+        """Every worker (and any that joins) keeps providers of this run started ahead."""
+        from golem_task_api.cluster.standby import WorkerStandby
+
+        try:
+            self.client.register_plugin(WorkerStandby(self.standby, self.runtime), self.standby)
+        except Exception as exc:  # attempts add it on their worker themselves
+            logger.info("could not register the providers' standby on the workers: %s", exc)
 
     @classmethod
     def connect(
@@ -80,6 +93,9 @@ class ClusterProviders:
     def close(self) -> None:
         """Disconnect, then stop whatever was started for this cluster (never raises)."""
         with contextlib.suppress(Exception):
+            if self.client.status == "running":
+                self.client.unregister_worker_plugin(self.standby)
+        with contextlib.suppress(Exception):
             self.client.close(timeout=5)
         for closer in reversed(self._closers):
             try:
@@ -95,7 +111,8 @@ class ClusterProviders:
     async def compute(
         self, task_id: str, subtask_id: str, params: dict[str, Any], inputs: dict[str, bytes]
     ) -> RemoteResult:
-        spec = AttemptSpec(task_id, subtask_id, params, inputs, self.runtime)
+        spec = AttemptSpec(task_id, subtask_id, params, inputs, self.runtime, self.standby)
+        sent = time.perf_counter()
         future = self.client.submit(
             run_attempt,
             spec,
@@ -111,6 +128,15 @@ class ClusterProviders:
             with contextlib.suppress(Exception):
                 await asyncio.shield(asyncio.to_thread(future.cancel))
             raise
+        if logger.isEnabledFor(logging.DEBUG):
+            total = (time.perf_counter() - sent) * 1000
+            logger.debug(
+                "%s on %s: %.1f ms, on the worker %s",
+                subtask_id,
+                outcome.worker,
+                total,
+                outcome.timings,
+            )
         if outcome.error:
             if outcome.error.startswith(APP_MISSING):
                 self.excluded[outcome.address] = outcome.error

@@ -1,7 +1,7 @@
 """What one attempt does on a Dask worker: a fresh provider, one `Compute`, the bytes back.
 
-Runs inside the worker process (a coroutine on its event loop, so the
-provider's fork server and the gRPC calls live as long as the worker). Nothing
+Runs inside the worker process (a coroutine on its event loop); the provider
+comes from the run's `standby.WorkerStandby` on this worker. Nothing
 here may assume the node's file system: the inputs arrive as bytes, the
 provider gets a fresh dir under the worker's own local directory, and the
 result leaves as bytes, refused here if it is over the app's limit.
@@ -16,7 +16,7 @@ import logging
 import shutil
 import subprocess
 import sys
-import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +55,8 @@ class AttemptSpec:
     params: dict[str, Any]
     inputs: dict[str, bytes]
     runtime: Runtime
+    #: The run's `WorkerStandby` plugin on the workers.
+    standby: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,31 +76,51 @@ class AppMissing(Exception):
 
 
 async def run_attempt(spec: AttemptSpec) -> AttemptOutcome:
-    """The Dask task of one attempt (submitted with retries=0, keyed by subtask id)."""
+    """The Dask task of one attempt (submitted with retries=0, keyed by subtask id).
+
+    The provider comes from the run's `WorkerStandby` on this worker, started
+    ahead; the claim and the input bytes go on meanwhile.
+    """
     from distributed import get_worker
 
+    from golem_task_api.cluster.standby import release, standby_on
+
+    clock = _Clock()
     worker = get_worker()
     where, address = f"{worker.name} ({worker.address})", worker.address
-    base = Path(worker.local_directory) / PROVIDERS
-    earlier = await claim(worker.scheduler, spec.subtask_id, where)
-    if earlier is not None:
-        return AttemptOutcome(
-            where,
-            address,
-            error=f"the engine re-ran attempt {spec.subtask_id} after {earlier} was lost; "
-            "refused (the node hands the part out again under a new id)",
-        )
+    claiming = asyncio.ensure_future(claim(worker.scheduler, spec.subtask_id, where))
     try:
-        if spec.runtime not in _checked:  # once per worker process; a failure every time
-            await asyncio.to_thread(check_app, spec.runtime)
-            _checked.add(spec.runtime)
+        standby = await standby_on(worker, spec.standby, spec.runtime)
+        started = await standby.take()
     except AppMissing as exc:
+        await asyncio.gather(claiming, return_exceptions=True)
         return AttemptOutcome(where, address, error=f"app missing on worker {where}: {exc}")
-    base.mkdir(parents=True, exist_ok=True)
-    work_dir = ProviderTaskDir(tempfile.mkdtemp(prefix=f"{spec.subtask_id}-", dir=base))
+    except BaseException:
+        claiming.cancel()
+        raise
+    work_dir, handed = started.work_dir, False
     try:
-        name, data = await _compute(spec, work_dir)
-        return AttemptOutcome(where, address, name=name, data=data)
+        await asyncio.to_thread(_write_inputs, work_dir, spec.inputs)
+        earlier = await claiming
+        clock.lap("claim+inputs")
+        if earlier is not None:
+            return AttemptOutcome(
+                where,
+                address,
+                error=f"the engine re-ran attempt {spec.subtask_id} after {earlier} was lost; "
+                "refused (the node hands the part out again under a new id)",
+            )
+        client = await started.client()
+        clock.lap("start")
+        handed = True  # from here `compute_with` makes sure the provider goes
+        output = await apps.compute_with(
+            client, started.service, spec.task_id, spec.subtask_id, spec.params
+        )
+        clock.lap("compute")
+        limit = spec.runtime.max_result_bytes
+        name, data = await asyncio.to_thread(read_result, work_dir, output, limit)
+        clock.lap("result")
+        return AttemptOutcome(where, address, name=name, data=data, timings=clock.laps)
     except (
         grpc.aio.AioRpcError,
         apps.ProviderCrashed,
@@ -109,7 +131,11 @@ async def run_attempt(spec: AttemptSpec) -> AttemptOutcome:
     ) as exc:
         return AttemptOutcome(where, address, error=f"on worker {where}: {apps.describe(exc)}")
     finally:
-        await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
+        claiming.cancel()
+        if handed:
+            await asyncio.to_thread(shutil.rmtree, work_dir, ignore_errors=True)
+        else:
+            await release(started)
 
 
 async def claim(scheduler: Any, subtask_id: str, where: str) -> str | None:
@@ -131,23 +157,25 @@ class ResultTooLarge(Exception):
     """The provider's result is over the app's limit: refused here, never shipped."""
 
 
-async def _compute(spec: AttemptSpec, work_dir: ProviderTaskDir) -> tuple[str, bytes]:
-    runtime = spec.runtime
-    await asyncio.to_thread(_write_inputs, work_dir, spec.inputs, runtime.tls)
-    service = _services(runtime)(work_dir)
-    output = await apps.compute_once(service, spec.task_id, spec.subtask_id, spec.params)
-    return await asyncio.to_thread(read_result, work_dir, output, runtime.max_result_bytes)
+class _Clock:
+    """Milliseconds per step of an attempt on the worker (the node logs them at debug)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps[step] = round((now - self._last) * 1000, 2)
+        self._last = now
 
 
-def _write_inputs(work_dir: ProviderTaskDir, inputs: dict[str, bytes], tls: bool) -> None:
-    work_dir.prepare()
+def _write_inputs(work_dir: ProviderTaskDir, inputs: dict[str, bytes]) -> None:
     target = work_dir.subtask_inputs_dir
     target.mkdir(parents=True, exist_ok=True)
     for name, data in inputs.items():
         nodemoves.check_plain_name(name, "subtask resource")
         (target / name).write_bytes(data)
-    if tls:
-        apps.write_tls(work_dir)
 
 
 def read_result(work_dir: Path, output: str | Path, limit: int) -> tuple[str, bytes]:
@@ -208,21 +236,7 @@ def _check_image(image: str) -> None:
         raise AppMissing(f"image {image} not found")
 
 
-#: Runtimes this worker has shown it can start.
-_checked: set[Runtime] = set()
-#: One service factory per runtime, for the life of the worker process: a
-#: `python -m` app is forked from a fork server that has it imported.
-_factories: dict[Runtime, Callable[[Path], TaskApiService]] = {}
-
-
-def _services(runtime: Runtime) -> Callable[[Path], TaskApiService]:
-    factory = _factories.get(runtime)
-    if factory is None:
-        factory = _factories[runtime] = _make_factory(runtime)
-    return factory
-
-
-def _make_factory(runtime: Runtime) -> Callable[[Path], TaskApiService]:
+def service_factory(runtime: Runtime) -> Callable[[Path], TaskApiService]:
     if runtime.image:
         from golem_task_api.services import DockerTaskApiService
 
