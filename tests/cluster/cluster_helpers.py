@@ -73,7 +73,13 @@ class DaskCluster:
                 args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
 
-    def start_worker(self, name: str, hide: tuple[Path, ...] = (), isolated: bool = True) -> None:
+    def start_worker(
+        self,
+        name: str,
+        hide: tuple[Path, ...] = (),
+        isolated: bool = True,
+        env: dict[str, str] | None = None,
+    ) -> None:
         """A worker in its own namespaces (the node's dir hidden), or, not `isolated`,
         a plain process whose death no namespace cleans up after."""
         directory = self.root / name
@@ -92,7 +98,11 @@ class DaskCluster:
             args = worker
         with self._log(name) as log:
             self.workers[name] = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=None if env is None else {**os.environ, **env},
             )
 
     def wait_for_workers(self, count: int, timeout: float = 30.0) -> None:

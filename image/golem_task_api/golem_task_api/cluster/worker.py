@@ -233,7 +233,8 @@ def _check_image(image: str) -> None:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise AppMissing(f"cannot ask docker about {image}: {exc}") from exc
     if found.returncode != 0:
-        raise AppMissing(f"image {image} not found")
+        said = found.stderr.decode(errors="replace").strip().splitlines()
+        raise AppMissing(f"image {image} not available ({said[-1] if said else 'not found'})")
 
 
 def service_factory(runtime: Runtime) -> Callable[[Path], TaskApiService]:
