@@ -17,6 +17,8 @@ from typing import Any
 
 from golem_task_api.conformance import command as conformance_command
 from golem_task_api.conformance.target import AppSpec
+from golem_task_api.node.cluster import options as cluster_options
+from golem_task_api.node.cluster.runtime import Runtime
 from golem_task_api.node.network import runner, session
 from golem_task_api.node.network.node import NetworkConfig, ServiceFactory
 from golem_task_api.node.services import DockerTaskApiService
@@ -92,6 +94,7 @@ def build_parser() -> runner.OneLineParser:
     )
     app_options(run)
     runner.add_run_options(run, subtasks=4, providers=2)
+    cluster_options.add_options(run, max_result=True)
     conformance_command.add_parser(commands, app_options)
     return parser
 
@@ -150,25 +153,44 @@ def main(argv: list[str] | None = None) -> int:
         args.app, args.params, task_id = saved["app"], json.dumps(saved["params"]), saved["task_id"]
         args.image = saved.get("image")
         args.inputs = [Path(name) for name in saved["inputs"]]
+        cluster_options.restore(args, saved)
+        args.max_result_bytes = saved.get("max_result_bytes", args.max_result_bytes)
     spec = resolve_app(parser, args)
     runner.check_run_options(parser, args)
+    cluster_options.check(parser, args)
     settings = {
         "app": args.app,
         "image": spec.image,
         "params": spec.params,
         "inputs": [str(path) for path in spec.inputs],
+        "max_result_bytes": args.max_result_bytes,
+        **cluster_options.saved(args),
     }
-    held = session.hold(parser, args, task_id, settings, "golem-task-api run --resume {root}")
-    config = NetworkConfig(
-        inputs=spec.inputs,
-        task_params=spec.params,
-        make_service=process_services(spec.command)
-        if spec.command
-        else docker_services(spec.image or ""),
-        **runner.config_kwargs(args),
-        **session.config_kwargs(held),
-    )
-    return session.execute(config, args, held)
+    remote = cluster_options.open_cluster(parser, args, cluster_runtime(spec, args))
+    try:
+        held = session.hold(parser, args, task_id, settings, "golem-task-api run --resume {root}")
+        config = NetworkConfig(
+            inputs=spec.inputs,
+            task_params=spec.params,
+            make_service=process_services(spec.command)
+            if spec.command
+            else docker_services(spec.image or ""),
+            remote=remote,
+            **runner.config_kwargs(args),
+            **session.config_kwargs(held),
+        )
+        return session.execute(config, args, held)
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+def cluster_runtime(spec: AppSpec, args: argparse.Namespace) -> Runtime:
+    """How cluster workers start the app's providers: its command, or its image."""
+    if spec.command:
+        command = tuple(shlex.split(args.app))
+        return Runtime(command, tls=args.tls, max_result_bytes=args.max_result_bytes)
+    return Runtime(image=spec.image or "", tls=args.tls, max_result_bytes=args.max_result_bytes)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from golem_task_api.node.cluster import options as cluster_options
+from golem_task_api.node.cluster.runtime import Runtime
 from golem_task_api.node.network import runner, session
 from golem_task_api.node.network.node import NetworkConfig, ServiceFactory
+from golem_task_api.node.network.remote import RemoteProviders
 from golem_task_api.node.services import TaskApiService
 from golem_task_api.wire import logs
 
@@ -138,6 +141,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         runner.restore_options(args, saved)
         args.input, args.difficulty = Path(saved["input"]), saved["difficulty"]
         args.runtime, task_id = saved["runtime"], saved["task_id"]
+        cluster_options.restore(args, saved)
         kept = args.resume.resolve() / "requestor" / task_id / "task_inputs" / args.input.name
         if kept.is_file():  # the copy the task was created from, whatever became of INPUT
             args.input = kept
@@ -145,14 +149,37 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         parser.error("give the INPUT file (or --resume WORK_ROOT)")
     text = read_input(parser, args.input)
     check_task_options(parser, args)
-    if args.runtime == "docker":
+    cluster_options.check(parser, args)
+    if args.runtime == "docker":  # the requestor runs here in the image too
         check_image(parser)
     settings = {
         "input": str(args.input.resolve()),
         "difficulty": args.difficulty,
         "runtime": args.runtime,
+        **cluster_options.saved(args),
     }
-    held = session.hold(parser, args, task_id, settings, "tutorial-app resume {root}")
+    remote = cluster_options.open_cluster(parser, args, cluster_runtime(args))
+    try:
+        held = session.hold(parser, args, task_id, settings, "tutorial-app resume {root}")
+        return _run(args, text, held, remote)
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+def cluster_runtime(args: argparse.Namespace) -> Runtime:
+    """How cluster workers start this app's providers (result size: the app's own limit)."""
+    limit = zips.MAX_RESULT_BYTES + zips.ZIP_OVERHEAD_BYTES
+    if args.runtime == "docker":
+        image = f"{version.IMAGE_NAME}:{version.IMAGE_TAG}"
+        return Runtime(image=image, tls=args.tls, max_result_bytes=limit)
+    command = ("python", "-m", "tutorial_app.entrypoint")
+    return Runtime(command=command, tls=args.tls, max_result_bytes=limit)
+
+
+def _run(
+    args: argparse.Namespace, text: str, held: session.Session, remote: RemoteProviders | None
+) -> int:
     benchmark = None
     if args.difficulty >= BENCHMARK_FROM_DIFFICULTY:
         from tutorial_app.search import search
@@ -174,6 +201,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         expected_work=float(2**args.difficulty),
         benchmark=benchmark,
         describe=describer(text, args.difficulty),
+        remote=remote,
         **runner.config_kwargs(args),
         **session.config_kwargs(held),
     )

@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from golem_task_api.node.cluster import options as cluster_options
 from golem_task_api.node.network import runner, workroot
 
 from tutorial_app import version
@@ -71,6 +72,7 @@ def build_parser() -> runner.OneLineParser:
     runner.add_run_options(
         run, subtasks=4, providers=2, max_subtasks=params.MAX_PARTS, provider_dirs="memory"
     )
+    cluster_options.add_options(run)
 
     resume = commands.add_parser(
         "resume",

@@ -23,6 +23,7 @@ import grpc
 from golem_task_api.node import moves
 from golem_task_api.node.client import RequestorAppClient
 from golem_task_api.node.network import apps, measures, standby, workroot
+from golem_task_api.node.network.remote import RemoteFailed, RemoteResult
 from golem_task_api.node.network.results import OutDir
 from golem_task_api.node.network.standby import Started
 from golem_task_api.wire.dirutils import RequestorTaskDir
@@ -73,19 +74,22 @@ class AttemptRunner:
         task_id: str,
         attempt: Attempt,
         subtask: Subtask,
-        provider: Started,
+        provider: Started | None,
         computed: Callable[[], None],
     ) -> Attempt:
         """Run one subtask on its fresh provider, deliver the result and verify it.
 
         `computed` is called once the provider is done with it (it answered, or
         failed, and its result is delivered): as on Golem, the provider is free
-        then, while the requestor verifies.
+        then, while the requestor verifies. No `provider`: `config.remote` runs it.
         """
         started = time.monotonic()
         try:
             try:
-                result = await self._compute(task_id, attempt, subtask, provider)
+                if provider is None:
+                    result = await self._compute_remote(task_id, attempt, subtask)
+                else:
+                    result = await self._compute(task_id, attempt, subtask, provider)
             finally:
                 computed()
             attempt.result = result
@@ -148,6 +152,31 @@ class AttemptRunner:
             if not self.keep():  # off the loop: the other attempts' calls wait on it
                 await asyncio.to_thread(shutil.rmtree, provider_dir, ignore_errors=True)
 
+    async def _compute_remote(
+        self, task_id: str, attempt: Attempt, subtask: Subtask
+    ) -> Path | None:
+        """As `_compute`, on `config.remote`: inputs read here, the result's bytes written here."""
+        remote, task_dir, sid = self.config.remote, self.task_dir, attempt.subtask_id
+        assert remote is not None
+        try:
+            inputs = await asyncio.to_thread(_read_resources, task_dir, subtask.resources)
+            done = await asyncio.wait_for(
+                remote.compute(task_id, sid, subtask.params, inputs), self.config.subtask_timeout
+            )
+            attempt.provider = f"{attempt.provider} on {done.where}"
+            result = await asyncio.to_thread(
+                _write_result, task_dir, sid, done, remote.max_result_bytes
+            )
+            paths = [task_dir.subtask_inputs_dir / name for name in subtask.resources]
+            attempt.details = measures.describe(self.config.describe, result, paths)
+            self.note(sid, "delivered", result=result.name, details=attempt.details)
+            return result
+        except (RemoteFailed, moves.FileMoveError, OSError, TimeoutError) as exc:
+            attempt.reason = apps.describe(exc)
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await self.requestor.abort_subtask(task_id, sid)
+            return None
+
     async def _judge(self, task_id: str, attempt: Attempt, result: Path) -> None:
         """Measure the delivered result and `Verify` it; a failure is discarded or put back."""
         requestor = self.requestor
@@ -167,3 +196,28 @@ class AttemptRunner:
             attempt.reason = f"{VerifyResult(verdict).name.lower()}: {reason}"
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await requestor.discard_subtasks(task_id, [sid])
+
+
+def _read_resources(task_dir: RequestorTaskDir, names: list[str]) -> dict[str, bytes]:
+    """The subtask's resources, by name (path-checked), to ship to a remote provider."""
+    inputs: dict[str, bytes] = {}
+    for name in names:
+        moves.check_plain_name(name, "subtask resource")
+        source = moves.inside(task_dir.subtask_inputs_dir, name, "subtask resource")
+        if not source.is_file():
+            raise moves.FileMoveError(f"the app named resource {name!r} but did not write it")
+        inputs[name] = source.read_bytes()
+    return inputs
+
+
+def _write_result(task_dir: RequestorTaskDir, sid: str, done: RemoteResult, limit: int) -> Path:
+    """Bytes from another machine into `subtask_outputs/<sid>/`, name and size checked."""
+    moves.check_plain_name(sid, "subtask id")
+    moves.check_plain_name(done.name, "result name")
+    if len(done.data) > limit:
+        raise moves.FileMoveError(f"result {done.name!r} from {done.where} is over {limit} bytes")
+    target_dir = task_dir.subtask_outputs_dir(sid)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / done.name
+    target.write_bytes(done.data)
+    return target

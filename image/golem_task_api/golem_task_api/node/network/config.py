@@ -10,11 +10,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from golem_task_api.node.network.measures import WorkMeter
 from golem_task_api.node.network.results import Describer
 from golem_task_api.node.services.base import ServiceFactory
+
+if TYPE_CHECKING:
+    from golem_task_api.node.network.remote import RemoteProviders
 
 
 @dataclass(frozen=True)
@@ -49,4 +52,6 @@ class NetworkConfig:
     describe: Describer | None = None
     #: Carry on with the task saved in `work_root` instead of creating one.
     resume: bool = False
+    #: Providers on other machines (a cluster): each attempt runs there, not here.
+    remote: RemoteProviders | None = None
     task_id: str = field(default_factory=lambda: f"task-{uuid.uuid4().hex[:12]}")

@@ -28,9 +28,16 @@ from golem_task_api.node.client import RequestorAppClient
 from golem_task_api.node.network import apps, measures, results, resume, scratch, workroot
 from golem_task_api.node.network.attempt import Attempt, AttemptRunner
 from golem_task_api.node.network.config import NetworkConfig as NetworkConfig  # re-exported
-from golem_task_api.node.network.report import NullObserver, Observer, Report, Stats, TaskStatus
+from golem_task_api.node.network.report import (
+    NullObserver,
+    Observer,
+    Report,
+    RunInterrupted,
+    Stats,
+    TaskStatus,
+)
 from golem_task_api.node.network.results import OutDir
-from golem_task_api.node.network.standby import Standby
+from golem_task_api.node.network.standby import NoStandby, Standby
 from golem_task_api.node.services.base import ServiceFactory as ServiceFactory  # re-exported
 from golem_task_api.wire.dirutils import RequestorDir, RequestorTaskDir
 
@@ -82,6 +89,9 @@ class LocalNetwork:
             report.error = "interrupted"
             self._keep = True  # nothing verified or in progress is thrown away
             raise
+        except RunInterrupted as exc:
+            report.status, report.error = TaskStatus.INTERRUPTED, str(exc)
+            self._keep = True
         except (
             _GiveUp,
             apps.AppStartError,
@@ -191,12 +201,16 @@ class LocalNetwork:
         computing: dict[asyncio.Future[None], str] = {}
         running: set[asyncio.Task[Attempt]] = set()
         loop = asyncio.get_running_loop()
-        standby = Standby(
-            providers.root,
-            self.config.make_service,
-            self.config.tls,
-            ahead=min(self.config.providers, STANDBY_AHEAD),
-            new_id=self._new_subtask_id,
+        standby = (
+            Standby(
+                providers.root,
+                self.config.make_service,
+                self.config.tls,
+                ahead=min(self.config.providers, STANDBY_AHEAD),
+                new_id=self._new_subtask_id,
+            )
+            if self.config.remote is None
+            else NoStandby(self._new_subtask_id)
         )
         try:
             while True:

@@ -19,6 +19,11 @@ class TaskStatus(enum.StrEnum):
     INTERRUPTED = "interrupted"
 
 
+class RunInterrupted(Exception):
+    """Something other than the user stopped the run (a cluster's scheduler was lost):
+    it ends as an interruption, work dir kept, with the message as its error."""
+
+
 @dataclass
 class Stats:
     """Running totals, shared by the node (writer) and the display (reader)."""

@@ -121,6 +121,25 @@ class Standby:
             await asyncio.to_thread(shutil.rmtree, started.work_dir, ignore_errors=True)
 
 
+class NoStandby:
+    """`Standby`'s place when providers run elsewhere (`NetworkConfig.remote`): ids only."""
+
+    def __init__(self, new_id: Callable[[], str]) -> None:
+        self.next_id = new_id
+
+    def keep_ahead(self, needed: int) -> None:
+        pass
+
+    def take(self, subtask_id: str) -> None:
+        return None
+
+    async def drop(self, subtask_id: str) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
+
 async def discard(started: Started) -> None:
     """Stop a provider that will not get its subtask (never raises)."""
     start = started.start

@@ -12,6 +12,7 @@ import contextlib
 import importlib.machinery
 import importlib.util
 import os
+import signal
 import sys
 import traceback
 import types
@@ -21,6 +22,23 @@ from golem_task_api.wire.readiness import READY_FD_ENV
 
 #: A request line may not exceed this (argv and env of one app).
 MAX_LINE = 1 << 20
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Linux: be SIGKILLed when the parent dies, so a killed node or cluster worker
+    (SIGKILL runs none of its clean-up) leaves no fork server or app behind.
+    If `parent` is given and is already gone, exit now."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def read_line(fd: int) -> bytes:

@@ -34,7 +34,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from golem_task_api.node.services.forkchild import MAX_LINE, MainCode, read_line, run_app
+from golem_task_api.node.services.forkchild import (
+    MAX_LINE,
+    MainCode,
+    die_with_parent,
+    read_line,
+    run_app,
+)
 
 #: Children forked ahead of requests (one per provider slot of a local run).
 DEFAULT_WARM = 2
@@ -174,8 +180,10 @@ class ForkServer:
     def fork_idle(self) -> _Child:
         ours, theirs = socket.socketpair()
         our_fd, their_fd = ours.detach(), theirs.detach()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
+            die_with_parent(parent)
             os.close(our_fd)
             self.become_app(their_fd)  # never returns
         os.close(their_fd)
@@ -260,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", type=int, default=DEFAULT_WARM)
     parser.add_argument("module")
     args = parser.parse_args(argv)
+    die_with_parent()  # (and loads ctypes once, for the children)
     control = socket.socket(fileno=args.control_fd)
     control.setblocking(True)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the node stops us by closing the socket

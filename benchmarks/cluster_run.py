@@ -1,0 +1,99 @@
+"""A task on 2 Dask workers on this machine vs a local `--providers 2` run, side by side.
+
+Two measures, each run alternately local / cluster in one process so the
+machine's load is shared alike:
+
+* difficulty 0: subtasks/s, what the engine adds per subtask (a Dask task,
+  the input and result bytes through the scheduler, the worker's fork of the
+  provider); the per-subtask engine overhead is the extra wall time per
+  provider slot, (2 / cluster rate - 2 / local rate), in ms;
+* difficulty 22: hash rate (nonce + 1 per verified proof over wall time).
+
+Targets (issue 20): at least 0.5 of the local subtasks/s at difficulty 0,
+at least 0.9 of the local hash rate at difficulty 22. Both runs go through
+`tutorial-app run --json`; the cluster's start-up (`--cluster local:2`) is
+outside the measured wall time, which starts at task creation.
+
+    .venv/bin/python benchmarks/cluster_run.py [--rounds 2] [--d0-subtasks 200] [--d22-subtasks 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+TUTORIAL_APP = str(Path(sys.executable).parent / "tutorial-app")
+INPUT_TEXT = "Golem cluster run benchmark.\n" * 4
+
+
+def run(workdir: Path, difficulty: int, subtasks: int, cluster: bool) -> dict[str, Any]:
+    input_file = workdir / "input.txt"
+    input_file.write_text(INPUT_TEXT, encoding="utf-8")
+    out = Path(tempfile.mkdtemp(dir=workdir, prefix="out-"))
+    args = [TUTORIAL_APP, "run", str(input_file), "--difficulty", str(difficulty)]
+    args += ["--subtasks", str(subtasks), "--providers", "2", "--out", str(out), "--json"]
+    if cluster:
+        args += ["--cluster", "local:2"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed: {done.stderr.strip().splitlines()[-1:]}")
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--d0-subtasks", type=int, default=200)
+    parser.add_argument("--d22-subtasks", type=int, default=24)
+    args = parser.parse_args()
+    rates: dict[tuple[int, bool], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="cluster-bench-") as tmp:
+        for round_no in range(args.rounds):
+            for difficulty, subtasks in ((0, args.d0_subtasks), (22, args.d22_subtasks)):
+                for cluster in (False, True) if round_no % 2 == 0 else (True, False):
+                    report = run(Path(tmp), difficulty, subtasks, cluster)
+                    if difficulty == 0:
+                        rate = report["verified"] / report["wall_time_s"]
+                    else:
+                        rate = report["work_rate_per_s"]
+                    rates.setdefault((difficulty, cluster), []).append(rate)
+                    where = "cluster local:2" if cluster else "local --providers 2"
+                    print(f"round {round_no + 1}: d={difficulty:<2} {where:<20} {rate:,.1f}")
+    d0_local, d0_cluster = (statistics.median(rates[(0, c)]) for c in (False, True))
+    d22_local, d22_cluster = (statistics.median(rates[(22, c)]) for c in (False, True))
+    overhead_ms = (2 / d0_cluster - 2 / d0_local) * 1000
+    # Each round's own ratio (its runs ran back to back): the spread of the rounds.
+    d0_ratios = [c / lo for lo, c in zip(rates[(0, False)], rates[(0, True)], strict=True)]
+    d22_ratios = [c / lo for lo, c in zip(rates[(22, False)], rates[(22, True)], strict=True)]
+    overheads = [
+        (2 / c - 2 / lo) * 1000 for lo, c in zip(rates[(0, False)], rates[(0, True)], strict=True)
+    ]
+    print()
+    print(
+        f"{'measure (median of rounds)':<34}{'local':>14}{'cluster':>14}{'ratio':>8}{'target':>8}"
+    )
+    print(
+        f"{'d=0 subtasks/s':<34}{d0_local:>14,.1f}{d0_cluster:>14,.1f}"
+        f"{d0_cluster / d0_local:>8.2f}{'>=0.5':>8}"
+    )
+    print(
+        f"{'d=22 hashes/s':<34}{d22_local:>14,.0f}{d22_cluster:>14,.0f}"
+        f"{d22_cluster / d22_local:>8.2f}{'>=0.9':>8}"
+    )
+    print(f"engine overhead per subtask (per provider slot): {overhead_ms:.1f} ms")
+    print(
+        f"range over {args.rounds} rounds: d=0 ratio {min(d0_ratios):.2f}-{max(d0_ratios):.2f}, "
+        f"d=22 ratio {min(d22_ratios):.2f}-{max(d22_ratios):.2f}, "
+        f"overhead {min(overheads):.1f}-{max(overheads):.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
