@@ -10,16 +10,16 @@ first ETA.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from golem_task_api.node.network import runner, session
+from golem_task_api.node.network import run_options, session
 from golem_task_api.node.network.node import NetworkConfig, ServiceFactory
 from golem_task_api.node.services import TaskApiService
 from golem_task_api.wire import logs
@@ -106,7 +106,7 @@ def check_image(parser: argparse.ArgumentParser) -> None:
 
 def read_input(parser: argparse.ArgumentParser, path: Path) -> str:
     """The input text, or one line saying which limit it breaks."""
-    runner.check_inputs(parser, [path])
+    run_options.check_inputs(parser, [path])
     size = path.stat().st_size
     if size == 0:
         parser.error(f"input {path} is empty; it needs 1 to {zips.MAX_INPUT_BYTES} bytes of text")
@@ -128,14 +128,14 @@ def check_task_options(parser: argparse.ArgumentParser, args: argparse.Namespace
         )
     if not 1 <= args.subtasks <= params.MAX_PARTS:
         parser.error(f"--subtasks must be between 1 and {params.MAX_PARTS}, got {args.subtasks}")
-    runner.check_run_options(parser, args, "tutorial-app")
+    run_options.check_run_options(parser, args, "tutorial-app")
 
 
 def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    task_id = f"task-{uuid.uuid4().hex[:12]}"
+    task_id: str | None = None  # a new task's is made by the config
     if args.resume is not None:
         saved = session.load_saved(parser, args.resume.resolve())
-        runner.restore_options(args, saved)
+        run_options.restore_options(args, saved)
         args.input, args.difficulty = Path(saved["input"]), saved["difficulty"]
         args.runtime, task_id = saved["runtime"], saved["task_id"]
         kept = args.resume.resolve() / "requestor" / task_id / "task_inputs" / args.input.name
@@ -152,7 +152,6 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         "difficulty": args.difficulty,
         "runtime": args.runtime,
     }
-    held = session.hold(parser, args, task_id, settings, "tutorial-app resume {root}")
     benchmark = None
     if args.difficulty >= BENCHMARK_FROM_DIFFICULTY:
         from tutorial_app.search import search
@@ -160,7 +159,8 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         def benchmark() -> float:
             return search.measure_hash_rate(BENCHMARK_SECONDS)
 
-    config = NetworkConfig(
+    app = functools.partial(
+        NetworkConfig,
         inputs=[args.input.resolve()],
         task_params={
             "difficulty": args.difficulty,
@@ -174,7 +174,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         expected_work=float(2**args.difficulty),
         benchmark=benchmark,
         describe=describer(text, args.difficulty),
-        **runner.config_kwargs(args),
-        **session.config_kwargs(held),
     )
-    return session.execute(config, args, held)
+    config = run_options.network_config(parser, args, app, task_id)
+    held = session.hold(parser, args, config, settings, "tutorial-app resume {root}")
+    return session.execute(held.config, args, held)
