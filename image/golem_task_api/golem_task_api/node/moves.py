@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.failures import NodeFailure
 from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.wire.structs import Subtask, Task
 
 
-class FileMoveError(Exception):
+class FileMoveError(NodeFailure):
     """A file the contract promises is missing, or a path leaves its directory."""
 
 

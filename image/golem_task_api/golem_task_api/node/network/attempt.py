@@ -22,6 +22,7 @@ import grpc
 
 from golem_task_api.node import moves
 from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.failures import NodeFailure
 from golem_task_api.node.network import apps, measures, standby, workroot
 from golem_task_api.node.network.results import OutDir
 from golem_task_api.node.network.standby import Started
@@ -139,14 +140,7 @@ class AttemptRunner:
                 details=attempt.details,
             )
             return result
-        except (
-            grpc.aio.AioRpcError,
-            apps.ProviderCrashed,
-            apps.AppStartError,
-            moves.FileMoveError,
-            OSError,
-            TimeoutError,
-        ) as exc:
+        except (NodeFailure, grpc.aio.AioRpcError, OSError, TimeoutError) as exc:
             attempt.reason = apps.describe(exc)
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await requestor.abort_subtask(task_id, sid)

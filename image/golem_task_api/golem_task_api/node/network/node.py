@@ -25,6 +25,7 @@ import grpc
 
 from golem_task_api.node import moves
 from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.failures import NodeFailure
 from golem_task_api.node.network import apps, measures, results, resume, scratch, workroot
 from golem_task_api.node.network.attempt import Attempt, AttemptRunner
 from golem_task_api.node.network.config import NetworkConfig as NetworkConfig  # re-exported
@@ -41,8 +42,8 @@ logger = logging.getLogger(__name__)
 STANDBY_AHEAD = 2
 
 
-class _GiveUp(Exception):
-    pass
+class _GiveUp(NodeFailure):
+    """Too many failed attempts, or the app has nothing left but not all is verified."""
 
 
 class LocalNetwork:
@@ -83,13 +84,7 @@ class LocalNetwork:
             report.error = "interrupted"
             self._keep = True  # nothing verified or in progress is thrown away
             raise
-        except (
-            _GiveUp,
-            apps.AppStartError,
-            grpc.aio.AioRpcError,
-            moves.FileMoveError,
-            OSError,
-        ) as exc:
+        except (NodeFailure, grpc.aio.AioRpcError, OSError) as exc:
             report.status, report.error = TaskStatus.FAILED, apps.describe(exc)
         except Exception as exc:  # a bug: say so, with the traceback in the log
             logger.error("the local network failed", exc_info=True)
