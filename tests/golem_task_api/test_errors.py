@@ -5,11 +5,14 @@ from pathlib import Path
 
 import grpc
 import pytest
+from golem_task_api.app.stack import status_of
 from golem_task_api.node.channels import GrpcioChannel
 from golem_task_api.node.client import RequestorAppClient
 from golem_task_api.proto import golem_task_api_pb2 as pb
 from golem_task_api.proto import golem_task_api_pb2_grpc as pb_grpc
 from golem_task_api.testutils import ServiceFactory
+from golem_task_api.wire import errors
+from grpclib.const import Status
 
 BAD_IDS = ["", ".", "..", "a/b", "/abs", "a\\b", "a\0b", "x" * 129]
 
@@ -119,3 +122,31 @@ async def test_overlong_node_id_is_invalid_argument(fake_requestor: RequestorApp
     )
     assert details == "opaque_node_id is longer than 1024 characters"
     assert await fake_requestor.run_benchmark() == 123.5
+
+
+class Unavailable(errors.TaskApiError):
+    """An app's own error type with its own status (none of the four above)."""
+
+    status = "UNAVAILABLE"
+
+
+class Garbled(errors.TaskApiError):
+    status = "NOT_A_STATUS"
+
+
+def test_an_error_carries_its_status_and_the_table_is_for_foreign_types() -> None:
+    assert status_of("Verify", Unavailable("busy")) == (Status.UNAVAILABLE, "busy")
+    assert errors.status_for(Unavailable("busy")) == ("UNAVAILABLE", False)
+    assert all(not issubclass(kind, errors.TaskApiError) for kind, _, _ in errors.STATUS_TABLE)
+    # A subclass of one of ours keeps its parent's status, or sets its own.
+    moved = type("Moved", (errors.NotFound,), {"status": "OUT_OF_RANGE"})
+    assert status_of("Verify", moved("gone")) == (Status.OUT_OF_RANGE, "gone")
+    assert status_of("Verify", errors.NotFound("gone")) == (Status.NOT_FOUND, "gone")
+
+
+def test_an_error_with_a_status_grpc_does_not_know_is_internal(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        assert status_of("Verify", Garbled("?")) == (Status.INTERNAL, "?")
+    assert "Verify failed" in caplog.text

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 
+import pytest
 from golem_task_api.app.handlers import ProviderAppHandler, RequestorAppHandler
 from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.wire.enums import VerifyResult
@@ -130,3 +131,21 @@ async def test_provider_compute_round_trip(tmp_path: Path) -> None:
         await client.service.wait_until_shutdown_complete(5.0)
     finally:
         await client.shutdown()
+
+
+def test_one_rule_for_ids_on_both_sides() -> None:
+    from golem_task_api.node import moves
+    from golem_task_api.wire import ids
+    from tutorial_app.core import params
+
+    for bad in ["", ".", "..", "a/b", "a\\b", "a\0b"]:
+        assert ids.plain_name_problem(bad) is not None
+        with pytest.raises(ValueError):
+            ids.check_dir_id("subtask_id", bad)  # the app's server
+        with pytest.raises(moves.FileMoveError):
+            moves.check_plain_name(bad, "subtask id")  # the node's moves
+        with pytest.raises(ValueError):
+            params.check_subtask_id(bad)  # the tutorial app's stricter rule
+    assert params.check_subtask_id("sub-0001-abc.1") == "sub-0001-abc.1"
+    with pytest.raises(ValueError, match="1-128 characters"):
+        ids.check_portable_id("subtask id", "żółw")

@@ -72,3 +72,14 @@ def test_rates_and_summary() -> None:
     text = summary_text(report, "nonce + 1")
     assert "  status           failed\n" in text and "  error            boom\n" in text
     assert "1.5 M hashes/s over wall time" in text
+
+
+def test_node_side_failures_share_one_base_with_a_reason() -> None:
+    from golem_task_api.node.failures import NodeFailure
+    from golem_task_api.node.network import apps
+
+    for kind in (moves.FileMoveError, apps.AppStartError, apps.ProviderCrashed):
+        failure = kind("the reason")
+        assert isinstance(failure, NodeFailure)
+        assert failure.reason == "the reason" == apps.describe(failure)
+    assert apps.describe(apps.ProviderCrashed()) == "ProviderCrashed"

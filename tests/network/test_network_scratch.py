@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from golem_task_api import cli as golem_cli
-from golem_task_api.node.network import node, runner, scratch
+from golem_task_api.node.network import node, run_options, scratch
 from tutorial_app.cli import parser as tutorial_parser
 
 from tests.network import fake_apps
@@ -154,7 +155,12 @@ def test_each_cli_chooses_its_default(
     build_parser: Any, run_args: list[str], default: bool
 ) -> None:
     parser = build_parser()
-    assert runner.config_kwargs(parser.parse_args(run_args))["providers_in_memory"] is default
-    for flag, in_memory in (("memory", True), ("disk", False)):
-        args = parser.parse_args([*run_args, "--provider-dirs", flag])
-        assert runner.config_kwargs(args)["providers_in_memory"] is in_memory
+
+    def in_memory(args: list[str]) -> bool:
+        app = functools.partial(node.NetworkConfig, inputs=[], task_params={}, make_service=None)
+        config = run_options.network_config(parser, parser.parse_args(args), app, None)
+        return config.providers_in_memory
+
+    assert in_memory(run_args) is default
+    for flag, expected in (("memory", True), ("disk", False)):
+        assert in_memory([*run_args, "--provider-dirs", flag]) is expected

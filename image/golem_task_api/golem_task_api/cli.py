@@ -8,10 +8,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shlex
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from golem_task_api.conformance import command as conformance_command
 from golem_task_api.conformance.target import AppSpec
 from golem_task_api.node.cluster import options as cluster_options
 from golem_task_api.node.cluster.runtime import Runtime
-from golem_task_api.node.network import runner, session
+from golem_task_api.node.network import run_options, session
 from golem_task_api.node.network.node import NetworkConfig, ServiceFactory
 from golem_task_api.node.services import DockerTaskApiService
 from golem_task_api.node.services.docker import node_limits
@@ -77,13 +77,13 @@ def app_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> runner.OneLineParser:
-    parser = runner.OneLineParser(
+def build_parser() -> run_options.OneLineParser:
+    parser = run_options.OneLineParser(
         prog="golem-task-api",
         description="Golem Task API tools for nodes and app developers.",
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, parser_class=runner.OneLineParser
+        dest="command", required=True, parser_class=run_options.OneLineParser
     )
     run = commands.add_parser(
         "run",
@@ -93,7 +93,7 @@ def build_parser() -> runner.OneLineParser:
         "move the files, verify, and copy the task's outputs to --out.",
     )
     app_options(run)
-    runner.add_run_options(run, subtasks=4, providers=2)
+    run_options.add_run_options(run, subtasks=4, providers=2)
     cluster_options.add_options(run, max_result=True)
     conformance_command.add_parser(commands, app_options)
     return parser
@@ -129,7 +129,7 @@ def resolve_app(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Ap
         parser.error("--app, --image or --app-definition is required (or --resume WORK_ROOT)")
     if not args.inputs:
         parser.error("--input is required")
-    runner.check_inputs(parser, args.inputs)
+    run_options.check_inputs(parser, args.inputs)
     params = parse_params(parser, args.params, args.inputs)
     inputs = [path.resolve() for path in args.inputs]
     return AppSpec(inputs, params, command, image, definition=args.app_definition)
@@ -146,17 +146,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check-app":
         return conformance_command.run(parser, args, resolve_app(parser, args))
-    task_id = f"task-{uuid.uuid4().hex[:12]}"
+    task_id: str | None = None  # a new task's is made by the config
     if args.resume is not None:
         saved = session.load_saved(parser, args.resume.resolve())
-        runner.restore_options(args, saved)
+        run_options.restore_options(args, saved)
         args.app, args.params, task_id = saved["app"], json.dumps(saved["params"]), saved["task_id"]
         args.image = saved.get("image")
         args.inputs = [Path(name) for name in saved["inputs"]]
         cluster_options.restore(args, saved)
         args.max_result_bytes = saved.get("max_result_bytes", args.max_result_bytes)
     spec = resolve_app(parser, args)
-    runner.check_run_options(parser, args)
+    run_options.check_run_options(parser, args)
     cluster_options.check(parser, args)
     settings = {
         "app": args.app,
@@ -168,18 +168,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     remote = cluster_options.open_cluster(parser, args, cluster_runtime(spec, args))
     try:
-        held = session.hold(parser, args, task_id, settings, "golem-task-api run --resume {root}")
-        config = NetworkConfig(
+        app = functools.partial(
+            NetworkConfig,
             inputs=spec.inputs,
             task_params=spec.params,
             make_service=process_services(spec.command)
             if spec.command
             else docker_services(spec.image or ""),
             remote=remote,
-            **runner.config_kwargs(args),
-            **session.config_kwargs(held),
         )
-        return session.execute(config, args, held)
+        config = run_options.network_config(parser, args, app, task_id)
+        held = session.hold(parser, args, config, settings, "golem-task-api run --resume {root}")
+        return session.execute(held.config, args, held)
     finally:
         if remote is not None:
             remote.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from typing import Any
 
 import grpc
@@ -50,7 +51,9 @@ def _method_handler(rpc: AnyRpc, ctx: CallContext) -> grpc.RpcMethodHandler[Any,
 
 
 class GrpcioAppServer:
-    def __init__(self, role: Role, ctx: CallContext) -> None:
+    def __init__(self, role: Role, ctx: CallContext, context: ssl.SSLContext | None) -> None:
+        if context is not None:
+            raise ValueError("the grpcio stack serves plaintext only (TLS: grpclib)")
         service_name, table = TABLES[role]
         self._service_name = service_name
         handlers = {rpc.method.name: _method_handler(rpc, ctx) for rpc in table}

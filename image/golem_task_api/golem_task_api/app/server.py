@@ -11,13 +11,18 @@ Two stacks serve the same rpc table (`rpcs`), chosen per role and transport
   requestor's throughput, and its one final reply (`Shutdown`) is protected
   by serving on for a short grace before stopping.
 
-What both stacks share (the error mapping, limits, graces) is in `stack`;
-they import it, never this module.
+`STACKS` is that choice, a table as uvicorn's protocol implementations are:
+each entry names a class that takes `(role, ctx, tls_context)`, loaded on first
+use (an app imports only the stack it serves on). What the stacks share (the
+error mapping, limits, graces) is in `stack`; they import it, never this
+module. A fork server's hooks (`prewarm`, `prepare_fork`) are registered in
+`wire.forking` as this module is imported.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import ssl
 from pathlib import Path
@@ -25,7 +30,7 @@ from typing import Protocol
 
 from golem_task_api.app.handlers import AppLifecycleHandler, ProviderAppHandler, RequestorAppHandler
 from golem_task_api.app.rpcs import CallContext, Role
-from golem_task_api.wire import constants, readiness, tls
+from golem_task_api.wire import constants, forking, readiness, tls
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +41,8 @@ def prewarm() -> None:
     A fork server calls this before it forks, so no app it starts imports the
     stack again; without it the first server does.
     """
-    import golem_task_api.app.grpclib_server  # noqa: F401
+    for tls_on in (False, True):
+        stack_for(Role.PROVIDER, tls_on)
 
     # OpenSSL sets itself up on a process's first context (about 2 ms): once, here.
     ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -65,16 +71,37 @@ class StackServer(Protocol):
         """Finish rpcs in flight, make sure final replies arrive, stop."""
 
 
+class Stack(Protocol):
+    """A stack's server class: built for one role, over TLS if given a context."""
+
+    def __call__(
+        self, role: Role, ctx: CallContext, context: ssl.SSLContext | None
+    ) -> StackServer: ...
+
+
+_GRPCLIB = "golem_task_api.app.grpclib_server:GrpclibAppServer"
+_GRPCIO = "golem_task_api.app.grpcio_server:GrpcioAppServer"
+
+#: (role, TLS?) -> the stack serving it, as "module:class" (see the module's docstring).
+STACKS: dict[tuple[Role, bool], str] = {
+    (Role.REQUESTOR, False): _GRPCIO,
+    (Role.REQUESTOR, True): _GRPCLIB,
+    (Role.PROVIDER, False): _GRPCLIB,
+    (Role.PROVIDER, True): _GRPCLIB,
+}
+
+
+def stack_for(role: Role, tls_on: bool) -> Stack:
+    """The stack class `STACKS` names for this role and transport, imported."""
+    module, _, name = STACKS[role, tls_on].partition(":")
+    stack: Stack = getattr(importlib.import_module(module), name)
+    return stack
+
+
 def build_server(role: Role, ctx: CallContext) -> StackServer:
     """The stack for this role and transport (damaged TLS files: `tls.TlsFileError`)."""
     context = tls.server_context(ctx.work_dir)
-    if role is Role.REQUESTOR and context is None:
-        from golem_task_api.app.grpcio_server import GrpcioAppServer
-
-        return GrpcioAppServer(role, ctx)
-    from golem_task_api.app.grpclib_server import GrpclibAppServer
-
-    return GrpclibAppServer(role, ctx, context)
+    return stack_for(role, context is not None)(role, ctx, context)
 
 
 async def serve(
@@ -98,3 +125,6 @@ async def serve(
     finally:
         await server.stop()
     await lifecycle.on_after_shutdown()
+
+
+forking.register(forking.ForkHooks(prewarm=prewarm, prepare_fork=prepare_fork))

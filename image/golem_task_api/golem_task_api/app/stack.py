@@ -51,6 +51,8 @@ def status_of(name: str, exc: Exception) -> tuple[Status, str]:
     if isinstance(exc, RpcError):
         return exc.status, exc.details
     status, traceback = errors.status_for(exc)  # whose fault: see golem_task_api.wire.errors
+    if status not in Status.__members__:  # an app's own `status` that gRPC does not know
+        status, traceback = "INTERNAL", True
     if not traceback:
         logger.info("%s: %s: %.2000s", name, status.lower(), exc)
         return Status[status], _details(exc)

@@ -23,16 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.failures import NodeFailure
+from golem_task_api.wire import ids
 from golem_task_api.wire.dirutils import ProviderTaskDir, RequestorTaskDir
 from golem_task_api.wire.structs import Subtask, Task
 
 
-class FileMoveError(Exception):
+class FileMoveError(NodeFailure):
     """A file the contract promises is missing, or a path leaves its directory."""
 
 
 def check_plain_name(name: str, what: str) -> str:
-    if not name or "/" in name or "\\" in name or name in (".", "..") or "\0" in name:
+    """A name (a resource, a subtask id used as a directory) by the wire's rule (`ids`)."""
+    if ids.plain_name_problem(name) is not None:
         raise FileMoveError(f"{what} {name!r} is not a plain file name")
     return name
 

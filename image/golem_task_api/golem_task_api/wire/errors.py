@@ -1,7 +1,9 @@
 """Whose fault an error is: exception types any app raises, and the gRPC status each maps to.
 
 The server consults `status_for` once per failed call, so an app says what
-went wrong by the type it raises, never by a message. A `ValueError` that is
+went wrong by the type it raises, never by a message: a `TaskApiError`
+carries its status (`status`, a gRPC status name; a subclass may set its
+own), and `STATUS_TABLE` is only for types that are not ours. A `ValueError` that is
 none of these stays the node's fault (INVALID_ARGUMENT), as apps written for
 the original package expect, except JSON and Unicode decode errors: those come
 from reading our own files far more often than from a request, so they are
@@ -14,9 +16,14 @@ import json
 
 
 class TaskApiError(Exception):
-    """Base of the errors below; `status` names the gRPC status code."""
+    """Base of the errors below; `status` names the gRPC status code it is answered with."""
 
     status = "INTERNAL"
+
+    @property
+    def traceback(self) -> bool:
+        """Log it with a traceback: ours (INTERNAL), not the node's or the task state's."""
+        return self.status == "INTERNAL"
 
 
 class InvalidArgument(TaskApiError, ValueError):
@@ -43,12 +50,8 @@ class InternalError(TaskApiError):
     status = "INTERNAL"
 
 
-#: First match wins. (exception type, gRPC status name, log a traceback?)
+#: Types that are not ours, first match wins. (exception type, gRPC status name, log a traceback?)
 STATUS_TABLE: tuple[tuple[type[BaseException], str, bool], ...] = (
-    (InvalidArgument, "INVALID_ARGUMENT", False),
-    (FailedPrecondition, "FAILED_PRECONDITION", False),
-    (NotFound, "NOT_FOUND", False),
-    (InternalError, "INTERNAL", True),
     (json.JSONDecodeError, "INTERNAL", True),
     (UnicodeError, "INTERNAL", True),
     (ValueError, "INVALID_ARGUMENT", False),
@@ -57,6 +60,8 @@ STATUS_TABLE: tuple[tuple[type[BaseException], str, bool], ...] = (
 
 def status_for(exc: BaseException) -> tuple[str, bool]:
     """The gRPC status name for `exc` and whether to log its traceback."""
+    if isinstance(exc, TaskApiError):
+        return exc.status, exc.traceback
     for kind, status, traceback in STATUS_TABLE:
         if isinstance(exc, kind):
             return status, traceback

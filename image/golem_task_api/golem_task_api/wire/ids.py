@@ -2,8 +2,14 @@
 
 Ids become directory names (`<work>/<task_id>/`,
 `subtask_outputs/<subtask_id>/`), so anything that could escape or confuse
-a path is refused before a handler sees it.
+a path is refused before a handler sees it. The one rule for ids and the
+names made from them, for both sides: the app's server (`check_dir_id`), the
+node's file moves (`plain_name_problem`), and apps that want ids portable to
+any file system (`check_portable_id`, the tutorial app's rule).
 """
+
+import re
+from typing import Any
 
 MAX_ID_LENGTH = 128
 #: A directory name may be at most 255 bytes (NAME_MAX); 128 characters of
@@ -13,19 +19,39 @@ MAX_DIR_NAME_BYTES = 255
 MAX_NODE_ID_LENGTH = 1024
 _FORBIDDEN_CHARS = ("/", "\\", "\0")
 _FORBIDDEN_IDS = (".", "..")
+#: Letters, digits, '.', '_' and '-', starting with a letter or digit: a name on any file system.
+_PORTABLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def plain_name_problem(value: str) -> str | None:
+    """Why `value` cannot be one plain name in a directory (no path), or None."""
+    if not value:
+        return "must not be empty"
+    if value in _FORBIDDEN_IDS:
+        return f"must not be {value!r}"
+    for char in _FORBIDDEN_CHARS:
+        if char in value:
+            return f"must not contain {char!r}"
+    return None
 
 
 def check_id(kind: str, value: str) -> str:
     """Return `value` if it is a safe id; raise `ValueError` naming `kind` otherwise."""
-    if not value:
-        raise ValueError(f"{kind} must not be empty")
-    if len(value) > MAX_ID_LENGTH:
+    if value and len(value) > MAX_ID_LENGTH:
         raise ValueError(f"{kind} is longer than {MAX_ID_LENGTH} characters")
-    if value in _FORBIDDEN_IDS:
-        raise ValueError(f"{kind} must not be {value!r}")
-    for char in _FORBIDDEN_CHARS:
-        if char in value:
-            raise ValueError(f"{kind} must not contain {char!r}")
+    problem = plain_name_problem(value)
+    if problem is not None:
+        raise ValueError(f"{kind} {problem}")
+    return value
+
+
+def check_portable_id(kind: str, value: Any) -> str:
+    """A safe id of portable characters only (`_PORTABLE`), for apps that want it."""
+    if not isinstance(value, str) or not _PORTABLE.fullmatch(value):
+        raise ValueError(
+            f"a {kind} must be 1-128 characters of letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit, got {value!r}"
+        )
     return value
 
 

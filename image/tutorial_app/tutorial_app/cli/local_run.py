@@ -10,18 +10,18 @@ first ETA.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from golem_task_api.node.cluster import options as cluster_options
 from golem_task_api.node.cluster.runtime import Runtime
-from golem_task_api.node.network import runner, session
+from golem_task_api.node.network import run_options, session
 from golem_task_api.node.network.node import NetworkConfig, ServiceFactory
 from golem_task_api.node.network.remote import RemoteProviders
 from golem_task_api.node.services import TaskApiService
@@ -109,7 +109,7 @@ def check_image(parser: argparse.ArgumentParser) -> None:
 
 def read_input(parser: argparse.ArgumentParser, path: Path) -> str:
     """The input text, or one line saying which limit it breaks."""
-    runner.check_inputs(parser, [path])
+    run_options.check_inputs(parser, [path])
     size = path.stat().st_size
     if size == 0:
         parser.error(f"input {path} is empty; it needs 1 to {zips.MAX_INPUT_BYTES} bytes of text")
@@ -131,14 +131,14 @@ def check_task_options(parser: argparse.ArgumentParser, args: argparse.Namespace
         )
     if not 1 <= args.subtasks <= params.MAX_PARTS:
         parser.error(f"--subtasks must be between 1 and {params.MAX_PARTS}, got {args.subtasks}")
-    runner.check_run_options(parser, args, "tutorial-app")
+    run_options.check_run_options(parser, args, "tutorial-app")
 
 
 def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
-    task_id = f"task-{uuid.uuid4().hex[:12]}"
+    task_id: str | None = None  # a new task's is made by the config
     if args.resume is not None:
         saved = session.load_saved(parser, args.resume.resolve())
-        runner.restore_options(args, saved)
+        run_options.restore_options(args, saved)
         args.input, args.difficulty = Path(saved["input"]), saved["difficulty"]
         args.runtime, task_id = saved["runtime"], saved["task_id"]
         cluster_options.restore(args, saved)
@@ -160,8 +160,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
     }
     remote = cluster_options.open_cluster(parser, args, cluster_runtime(args))
     try:
-        held = session.hold(parser, args, task_id, settings, "tutorial-app resume {root}")
-        return _run(args, text, held, remote)
+        return _run(parser, args, text, task_id, settings, remote)
     finally:
         if remote is not None:
             remote.close()
@@ -178,7 +177,12 @@ def cluster_runtime(args: argparse.Namespace) -> Runtime:
 
 
 def _run(
-    args: argparse.Namespace, text: str, held: session.Session, remote: RemoteProviders | None
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    text: str,
+    task_id: str | None,
+    settings: dict[str, Any],
+    remote: RemoteProviders | None,
 ) -> int:
     benchmark = None
     if args.difficulty >= BENCHMARK_FROM_DIFFICULTY:
@@ -187,7 +191,8 @@ def _run(
         def benchmark() -> float:
             return search.measure_hash_rate(BENCHMARK_SECONDS)
 
-    config = NetworkConfig(
+    app = functools.partial(
+        NetworkConfig,
         inputs=[args.input.resolve()],
         task_params={
             "difficulty": args.difficulty,
@@ -202,7 +207,7 @@ def _run(
         benchmark=benchmark,
         describe=describer(text, args.difficulty),
         remote=remote,
-        **runner.config_kwargs(args),
-        **session.config_kwargs(held),
     )
-    return session.execute(config, args, held)
+    config = run_options.network_config(parser, args, app, task_id)
+    held = session.hold(parser, args, config, settings, "tutorial-app resume {root}")
+    return session.execute(held.config, args, held)

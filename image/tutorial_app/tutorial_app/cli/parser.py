@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from golem_task_api.node.cluster import options as cluster_options
-from golem_task_api.node.network import runner, workroot
+from golem_task_api.node.network import run_options, workroot
 
 from tutorial_app import version
 from tutorial_app.cli import local_run, proof_check, status_view
@@ -33,12 +33,12 @@ from tutorial_app.search import pow
 from tutorial_app.store import reader, store
 
 
-def build_parser() -> runner.OneLineParser:
-    parser = runner.OneLineParser(
+def build_parser() -> run_options.OneLineParser:
+    parser = run_options.OneLineParser(
         prog="tutorial-app", description="The Golem Task API proof-of-work tutorial app."
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, parser_class=runner.OneLineParser
+        dest="command", required=True, parser_class=run_options.OneLineParser
     )
     run = commands.add_parser(
         "run",
@@ -69,7 +69,7 @@ def build_parser() -> runner.OneLineParser:
         help="run the apps as local processes (default) or in the app's Docker image "
         f"{version.IMAGE_NAME}:{version.IMAGE_TAG}",
     )
-    runner.add_run_options(
+    run_options.add_run_options(
         run, subtasks=4, providers=2, max_subtasks=params.MAX_PARTS, provider_dirs="memory"
     )
     cluster_options.add_options(run)
@@ -135,7 +135,7 @@ def app_id_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     except ValueError as exc:
         parser.error(str(exc))
     print(definition.id)
-    return runner.EXIT_OK
+    return run_options.EXIT_OK
 
 
 # -- status ---------------------------------------------------------------------
@@ -165,7 +165,7 @@ def status_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
             f"tutorial-app status: error: cannot read the task in {path}: {exc}",
             file=sys.stderr,
         )
-        return runner.EXIT_FAILED
+        return run_options.EXIT_FAILED
     if task is None:
         parser.error(f"{path} holds no task ({store.SNAPSHOT_NAME} is missing)")
     data = status_view.status_json(path, task, providers_gone(path))
@@ -173,7 +173,7 @@ def status_command(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         print(json.dumps(data))
     else:
         sys.stdout.write(status_view.render_task(data, args.all))
-    return runner.EXIT_OK
+    return run_options.EXIT_OK
 
 
 def root_status(root: Path, task_dirs: list[Path], args: argparse.Namespace) -> int:
@@ -194,7 +194,7 @@ def root_status(root: Path, task_dirs: list[Path], args: argparse.Namespace) -> 
         print(json.dumps({"work_root": str(root), "tasks": found, "resume_command": resume}))
     else:
         sys.stdout.write(status_view.render_root(root, found, resume))
-    return runner.EXIT_OK
+    return run_options.EXIT_OK
 
 
 def check_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -207,7 +207,7 @@ def check_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         print(proof_check.as_json(checks))
     else:
         print("\n".join(proof_check.report_lines(checks)))
-    return runner.EXIT_FAILED if any(c.problems for c in checks) else runner.EXIT_OK
+    return run_options.EXIT_FAILED if any(c.problems for c in checks) else run_options.EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from golem_task_api.wire import ids
+
 from tutorial_app.search import pow
 
 #: A cap on parts so a huge `max_subtasks_count` cannot exhaust memory.
 MAX_PARTS = 100_000
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _TASK_KEYS = ("difficulty", "resources", "subtasks_count")
 _SUBTASK_KEYS = ("difficulty", "resources")
 
@@ -121,13 +122,8 @@ def resolve_inside(directory: Path, name: str, what: str) -> Path:
 
 
 def check_subtask_id(subtask_id: Any) -> str:
-    """Subtask ids name files, so only safe characters are allowed."""
-    if not isinstance(subtask_id, str) or not _ID.fullmatch(subtask_id):
-        raise ValueError(
-            "a subtask id must be 1-128 characters of letters, digits, '.', '_' or '-', "
-            f"starting with a letter or digit, got {subtask_id!r}"
-        )
-    return subtask_id
+    """Subtask ids name files, so only portable characters are allowed (the wire's rule)."""
+    return ids.check_portable_id("subtask id", subtask_id)
 
 
 def _object(raw: Any, what: str, allowed: tuple[str, ...]) -> dict[str, Any]:

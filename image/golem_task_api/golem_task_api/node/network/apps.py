@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import grpc
 
 from golem_task_api.node.client import ProviderAppClient, RequestorAppClient
+from golem_task_api.node.failures import NodeFailure
 from golem_task_api.node.ports import free_port
 from golem_task_api.node.services import TaskApiService
 
@@ -26,11 +27,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class ProviderCrashed(Exception):
+class ProviderCrashed(NodeFailure):
     """The provider process died before it answered."""
 
 
-class AppStartError(Exception):
+class AppStartError(NodeFailure):
     """An app process did not come up (exited, or never reported SERVING)."""
 
 
@@ -38,6 +39,8 @@ def describe(exc: BaseException) -> str:
     """One line for a failure, as the progress display and `--json` show it."""
     if isinstance(exc, grpc.aio.AioRpcError):
         return f"{exc.code().name}: {exc.details()}"
+    if isinstance(exc, NodeFailure):
+        return exc.reason
     if isinstance(exc, TimeoutError):
         return str(exc) or "timed out"
     return str(exc) or type(exc).__name__

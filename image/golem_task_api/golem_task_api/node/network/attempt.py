@@ -22,10 +22,12 @@ import grpc
 
 from golem_task_api.node import moves
 from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.failures import NodeFailure
 from golem_task_api.node.network import apps, measures, standby, workroot
-from golem_task_api.node.network.remote import RemoteFailed, RemoteResult
+from golem_task_api.node.network.remote import RemoteResult
 from golem_task_api.node.network.results import OutDir
 from golem_task_api.node.network.standby import Started
+from golem_task_api.node.network.workroot import SubtaskState
 from golem_task_api.wire.dirutils import RequestorTaskDir
 from golem_task_api.wire.enums import VerifyResult
 from golem_task_api.wire.structs import Subtask
@@ -64,10 +66,6 @@ class AttemptRunner:
     ledger: workroot.Ledger | None
     out: OutDir | None
     keep: Callable[[], bool]
-
-    def note(self, subtask_id: str, state: str, **details: Any) -> None:
-        if self.ledger is not None:
-            self.ledger.write(subtask_id, state, **details)
 
     async def run(
         self,
@@ -109,7 +107,13 @@ class AttemptRunner:
                 self.out.publish, attempt.result, attempt.subtask_id, attempt.details
             )
             published = target.name
-        self.note(attempt.subtask_id, "verified", work=attempt.work, published=published)
+        workroot.note(
+            self.ledger,
+            attempt.subtask_id,
+            SubtaskState.VERIFIED,
+            work=attempt.work,
+            published=published,
+        )
 
     async def _compute(
         self, task_id: str, attempt: Attempt, subtask: Subtask, provider: Started
@@ -132,16 +136,15 @@ class AttemptRunner:
             result = moves.deliver_result(provider_dir, output, task_dir, sid)
             inputs = [provider_dir.subtask_inputs_dir / name for name in subtask.resources]
             attempt.details = measures.describe(self.config.describe, result, inputs)
-            self.note(sid, "delivered", result=result.name, details=attempt.details)
+            workroot.note(
+                self.ledger,
+                sid,
+                SubtaskState.DELIVERED,
+                result=result.name,
+                details=attempt.details,
+            )
             return result
-        except (
-            grpc.aio.AioRpcError,
-            apps.ProviderCrashed,
-            apps.AppStartError,
-            moves.FileMoveError,
-            OSError,
-            TimeoutError,
-        ) as exc:
+        except (NodeFailure, grpc.aio.AioRpcError, OSError, TimeoutError) as exc:
             attempt.reason = apps.describe(exc)
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await requestor.abort_subtask(task_id, sid)
@@ -169,9 +172,15 @@ class AttemptRunner:
             )
             paths = [task_dir.subtask_inputs_dir / name for name in subtask.resources]
             attempt.details = measures.describe(self.config.describe, result, paths)
-            self.note(sid, "delivered", result=result.name, details=attempt.details)
+            workroot.note(
+                self.ledger,
+                sid,
+                SubtaskState.DELIVERED,
+                result=result.name,
+                details=attempt.details,
+            )
             return result
-        except (RemoteFailed, moves.FileMoveError, OSError, TimeoutError) as exc:
+        except (NodeFailure, OSError, TimeoutError) as exc:
             attempt.reason = apps.describe(exc)
             with contextlib.suppress(grpc.aio.AioRpcError):
                 await self.requestor.abort_subtask(task_id, sid)

@@ -25,6 +25,7 @@ import grpc
 
 from golem_task_api.node import moves
 from golem_task_api.node.client import RequestorAppClient
+from golem_task_api.node.failures import NodeFailure
 from golem_task_api.node.network import apps, measures, results, resume, scratch, workroot
 from golem_task_api.node.network.attempt import Attempt, AttemptRunner
 from golem_task_api.node.network.config import NetworkConfig as NetworkConfig  # re-exported
@@ -38,6 +39,7 @@ from golem_task_api.node.network.report import (
 )
 from golem_task_api.node.network.results import OutDir
 from golem_task_api.node.network.standby import NoStandby, Standby
+from golem_task_api.node.network.workroot import SubtaskState
 from golem_task_api.node.services.base import ServiceFactory as ServiceFactory  # re-exported
 from golem_task_api.wire.dirutils import RequestorDir, RequestorTaskDir
 
@@ -47,8 +49,8 @@ logger = logging.getLogger(__name__)
 STANDBY_AHEAD = 2
 
 
-class _GiveUp(Exception):
-    pass
+class _GiveUp(NodeFailure):
+    """Too many failed attempts, or the app has nothing left but not all is verified."""
 
 
 class LocalNetwork:
@@ -92,13 +94,7 @@ class LocalNetwork:
         except RunInterrupted as exc:
             report.status, report.error = TaskStatus.INTERRUPTED, str(exc)
             self._keep = True
-        except (
-            _GiveUp,
-            apps.AppStartError,
-            grpc.aio.AioRpcError,
-            moves.FileMoveError,
-            OSError,
-        ) as exc:
+        except (NodeFailure, grpc.aio.AioRpcError, OSError) as exc:
             report.status, report.error = TaskStatus.FAILED, apps.describe(exc)
         except Exception as exc:  # a bug: say so, with the traceback in the log
             logger.error("the local network failed", exc_info=True)
@@ -184,10 +180,6 @@ class LocalNetwork:
             return None
         return measures.start_benchmark(self.stats, self.config.benchmark)
 
-    def _note(self, subtask_id: str, state: str, **details: Any) -> None:
-        if self._ledger is not None:
-            self._ledger.write(subtask_id, state, **details)
-
     async def _schedule(self, task_id: str) -> None:
         requestor, task_dir, providers = self._requestor, self._task_dir, self._providers
         assert requestor is not None and task_dir is not None and providers is not None
@@ -218,10 +210,10 @@ class LocalNetwork:
                     subtask_id = standby.next_id()
                     provider = free.pop()
                     # Noted before asking: a stop in between leaves a subtask to abort.
-                    self._note(subtask_id, "started", provider=provider)
+                    workroot.note(self._ledger, subtask_id, SubtaskState.STARTED, provider=provider)
                     subtask = await requestor.next_subtask(task_id, subtask_id, provider)
                     if subtask is None:
-                        self._note(subtask_id, "unused")
+                        workroot.note(self._ledger, subtask_id, SubtaskState.UNUSED)
                         await standby.drop(subtask_id)
                         free.append(provider)
                         break
@@ -274,7 +266,7 @@ class LocalNetwork:
                 stats.work += attempt.work
             self.observer.subtask_verified(attempt.subtask_id, attempt.provider, attempt.seconds)
             return
-        self._note(attempt.subtask_id, "failed")
+        workroot.note(self._ledger, attempt.subtask_id, SubtaskState.FAILED)
         stats.failed_attempts += 1
         will_retry = stats.failed_attempts <= self.config.max_retries
         self.observer.subtask_failed(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from golem_task_api.node.failures import NodeFailure
+
 
 @dataclass(frozen=True)
 class RemoteResult:
@@ -19,7 +21,7 @@ class RemoteResult:
     where: str
 
 
-class RemoteFailed(Exception):
+class RemoteFailed(NodeFailure):
     """An attempt failed where it ran; the message says where and why."""
 
 

@@ -17,7 +17,7 @@ from golem_task_api.node.client import RequestorAppClient
 from golem_task_api.node.network import apps
 from golem_task_api.node.network.report import Observer
 from golem_task_api.node.network.results import OutDir
-from golem_task_api.node.network.workroot import Ledger
+from golem_task_api.node.network.workroot import Ledger, SubtaskState
 from golem_task_api.wire.dirutils import RequestorTaskDir
 
 logger = logging.getLogger(__name__)
@@ -40,17 +40,17 @@ async def settle_leftovers(
             logger.info("%s: AbortSubtask refused (%s)", sid, apps.describe(exc))
             kept = task_dir.task_outputs_dir / entry.result if entry.result else None
             if sid in already:  # published just before the stop, before the ledger heard
-                ledger.write(sid, "verified", work=entry.work, published=already[sid])
+                ledger.write(sid, SubtaskState.VERIFIED, work=entry.work, published=already[sid])
             elif kept is not None and kept.is_file():
                 published = ""
                 if out is not None:
                     target = await asyncio.to_thread(out.publish, kept, sid, entry.details)
                     published = target.name
-                ledger.write(sid, "verified", work=entry.work, published=published)
+                ledger.write(sid, SubtaskState.VERIFIED, work=entry.work, published=published)
             else:
-                ledger.write(sid, "failed")
+                ledger.write(sid, SubtaskState.FAILED)
             continue
-        ledger.write(sid, "aborted")
+        ledger.write(sid, SubtaskState.ABORTED)
         aborted += 1
     if aborted:
         observer.message(f"{aborted} subtask(s) lost their providers: aborted, handed out again")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import shlex
 import signal
@@ -24,12 +25,7 @@ from typing import Any
 from golem_task_api.node.network import results, workroot
 from golem_task_api.node.network.node import LocalNetwork, NetworkConfig
 from golem_task_api.node.network.report import NullObserver, Observer, Report, TaskStatus
-from golem_task_api.node.network.runner import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    saved_options,
-)
+from golem_task_api.node.network.run_options import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from golem_task_api.wire import logs
 
 
@@ -40,9 +36,9 @@ class Session:
     root: Path
     temporary: bool
     lock_fd: int
-    task_id: str
-    resume: bool
     resume_command: str
+    #: The run's config, with the held work root filled in.
+    config: NetworkConfig
 
 
 def load_saved(parser: argparse.ArgumentParser, root: Path) -> dict[str, Any]:
@@ -59,12 +55,13 @@ def load_saved(parser: argparse.ArgumentParser, root: Path) -> dict[str, Any]:
 def hold(
     parser: argparse.ArgumentParser,
     args: argparse.Namespace,
-    task_id: str,
+    config: NetworkConfig,
     settings: dict[str, Any],
     resume_command: str,
 ) -> Session:
-    """Lock the work root, check `--out`, save the settings; exit 2 if anything is unusable."""
-    resume = args.resume is not None
+    """Lock the work root, check `--out`, save the settings (the config's, and the app's
+    `settings`); exit 2 if anything is unusable."""
+    resume, task_id = args.resume is not None, config.task_id
     given = args.resume if resume else args.work_root
     root = given.resolve() if given is not None else Path(tempfile.mkdtemp(prefix="golem-run-"))
     try:
@@ -74,7 +71,10 @@ def hold(
     except OSError as exc:
         parser.error(f"cannot use {root} as the work root: {exc.strerror or exc}")
     command = resume_command.format(root=shlex.quote(str(root)))
-    session = Session(root, given is None, fd, task_id, resume, command)
+    config = dataclasses.replace(
+        config, work_root=root, temporary_root=given is None, resume=resume
+    )
+    session = Session(root, given is None, fd, command, config)
     if not resume:
         try:
             existing = workroot.load_run(root)
@@ -91,18 +91,8 @@ def hold(
     if problem:
         _refuse(parser, session, problem)
     if not resume:
-        workroot.save_run(root, {"task_id": task_id, **saved_options(args), **settings})
+        workroot.save_run(root, {**config.saved(), **settings})
     return session
-
-
-def config_kwargs(session: Session) -> dict[str, Any]:
-    """The `NetworkConfig` fields the held work root fills in."""
-    return {
-        "work_root": session.root,
-        "temporary_root": session.temporary,
-        "task_id": session.task_id,
-        "resume": session.resume,
-    }
 
 
 def _refuse(parser: argparse.ArgumentParser, session: Session, message: str) -> None:

@@ -8,11 +8,16 @@
 The ledger is the node's memory across an interruption: a subtask started
 but never settled had a provider that is gone now, so a resumed run aborts
 it (or, if the app verified it just before the stop, publishes its result).
+Each line moves one subtask along `LEGAL_MOVES` (as the app's own state
+does): a move off the table is refused as it is written, and a ledger whose
+lines break it is refused as it is read (`LedgerDamaged`); the states are
+written as the same strings as ever.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import fcntl
 import json
 import os
@@ -97,11 +102,52 @@ def task_dirs(root: Path) -> list[Path]:
     return sorted(p for p in requestor.iterdir() if p.is_dir())
 
 
+class SubtaskState(enum.StrEnum):
+    """Where a subtask stands in the node's ledger (the strings are what it writes)."""
+
+    STARTED = "started"  # noted before NextSubtask: a stop after it leaves one to abort
+    UNUSED = "unused"  # the requestor had nothing for it
+    DELIVERED = "delivered"  # its result is in the requestor's dir
+    VERIFIED = "verified"  # the app accepted it (and it is in --out, if asked)
+    FAILED = "failed"
+    ABORTED = "aborted"  # its provider was gone at a resume
+
+
+_S = SubtaskState
+#: The one table of legal moves: from a state (None: not in the ledger yet) to the next.
+LEGAL_MOVES: dict[SubtaskState | None, frozenset[SubtaskState]] = {
+    None: frozenset({_S.STARTED}),
+    _S.STARTED: frozenset({_S.UNUSED, _S.DELIVERED, _S.VERIFIED, _S.FAILED, _S.ABORTED}),
+    _S.DELIVERED: frozenset({_S.VERIFIED, _S.FAILED, _S.ABORTED}),
+    _S.UNUSED: frozenset(),
+    _S.VERIFIED: frozenset(),
+    _S.FAILED: frozenset(),
+    _S.ABORTED: frozenset(),
+}
+#: Started, but not settled: a resumed run aborts them (their providers are gone).
+UNSETTLED = frozenset({_S.STARTED, _S.DELIVERED})
+
+
+class IllegalLedgerMove(ValueError):
+    """A ledger line that moves a subtask where it cannot go from where it is."""
+
+
+class LedgerDamaged(ValueError):
+    """A ledger whose lines break `LEGAL_MOVES`: not one this node wrote."""
+
+
+def check_move(subtask_id: str, old: SubtaskState | None, new: SubtaskState) -> None:
+    if new not in LEGAL_MOVES[old]:
+        raise IllegalLedgerMove(
+            f"subtask {subtask_id}: {old or 'new'} -> {new} is not a legal move"
+        )
+
+
 @dataclass
 class Entry:
     """What the ledger knows of one subtask."""
 
-    state: str  # started | delivered | verified | failed
+    state: SubtaskState
     provider: str = ""
     result: str = ""  # the delivered result's file name
     work: float | None = None
@@ -125,16 +171,21 @@ class Ledger:
             lines = ledger.path.read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             lines = []
-        for line in lines:
+        for number, line in enumerate(lines, 1):
             try:
                 record = json.loads(line)
                 ledger._apply(record)
+            except IllegalLedgerMove as exc:
+                raise LedgerDamaged(f"{ledger.path}, line {number}: {exc}") from None
             except (ValueError, KeyError, TypeError):
                 continue  # a torn last line from a hard stop
         return ledger
 
-    def write(self, subtask_id: str, state: str, **details: Any) -> None:
-        record = {"subtask_id": subtask_id, "state": state, **details}
+    def write(self, subtask_id: str, state: SubtaskState, **details: Any) -> None:
+        """Append one step (checked against `LEGAL_MOVES` first), then apply it."""
+        entry = self.entries.get(subtask_id)
+        check_move(subtask_id, entry.state if entry else None, SubtaskState(state))
+        record = {"subtask_id": subtask_id, "state": str(state), **details}
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
         self._apply(record)
@@ -148,9 +199,11 @@ class Ledger:
         if record.get("task") == "created":
             self.task_created = True
             return
-        sid = record["subtask_id"]
-        entry = self.entries.setdefault(sid, Entry(state="started"))
-        entry.state = record["state"]
+        sid, state = record["subtask_id"], SubtaskState(record["state"])
+        old = self.entries.get(sid)
+        check_move(sid, old.state if old else None, state)
+        entry = self.entries.setdefault(sid, Entry(state=state))
+        entry.state = state
         entry.provider = record.get("provider", entry.provider)
         entry.result = record.get("result", entry.result)
         entry.work = record.get("work", entry.work)
@@ -158,7 +211,13 @@ class Ledger:
         entry.details = record.get("details", entry.details)
 
     def unsettled(self) -> dict[str, Entry]:
-        return {s: e for s, e in self.entries.items() if e.state in ("started", "delivered")}
+        return {s: e for s, e in self.entries.items() if e.state in UNSETTLED}
 
     def verified(self) -> dict[str, Entry]:
-        return {s: e for s, e in self.entries.items() if e.state == "verified"}
+        return {s: e for s, e in self.entries.items() if e.state is SubtaskState.VERIFIED}
+
+
+def note(ledger: Ledger | None, subtask_id: str, state: SubtaskState, **details: Any) -> None:
+    """One step in the ledger, if the run keeps one (the one helper the node's parts use)."""
+    if ledger is not None:
+        ledger.write(subtask_id, state, **details)

@@ -30,7 +30,6 @@ import signal
 import socket
 import sys
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +40,7 @@ from golem_task_api.node.services.forkchild import (
     read_line,
     run_app,
 )
+from golem_task_api.wire import forking
 
 #: Children forked ahead of requests (one per provider slot of a local run).
 DEFAULT_WARM = 2
@@ -65,10 +65,11 @@ def _thread_count() -> int:
 
 class ForkServer:
     def __init__(
-        self, control: socket.socket, main: MainCode, warm: int, ready_signal: bool
+        self, control: socket.socket, main: MainCode, warm: int, hooks: forking.ForkHooks | None
     ) -> None:
         self.control = control
-        self.ready_signal = ready_signal
+        self.hooks = hooks  # the app's (`wire.forking`), if it is built on this package
+        self.ready_signal = hooks is not None and hooks.announces_ready
         self.main = main
         self.warm = max(1, warm)
         self.idle: list[_Child] = []
@@ -142,7 +143,8 @@ class ForkServer:
         child.request_id = request_id
         self.busy[child.pid] = child
         self.send({"id": request_id, "pid": child.pid})
-        _prepare_fork(request["argv"])  # for the children forked from now on
+        if self.hooks is not None:
+            self.hooks.prepare_fork(request["argv"])  # for the children forked from now on
 
     def child_said(self, child: _Child) -> None:
         try:
@@ -232,24 +234,6 @@ def kill_and_reap(pids: list[int]) -> None:
             os.waitpid(pid, 0)
 
 
-def _server_hook(name: str) -> Callable[..., None] | None:
-    """`golem_task_api.app.server.<name>` if the app is built on this package, else None.
-
-    The hooks: `prewarm()` imports, in the parent, the stack the app serves on
-    (imports only: nothing starts gRPC or a thread, `main` checks, so forking
-    stays safe and no child pays for them again); `prepare_fork(argv)` builds
-    what the children forked later can inherit.
-    """
-    hook = getattr(sys.modules.get("golem_task_api.app.server"), name, None)
-    return hook if callable(hook) else None
-
-
-def _prepare_fork(argv: list[str]) -> None:
-    prepare = _server_hook("prepare_fork")
-    if prepare is not None:
-        prepare(argv)
-
-
 def _refuse(control: socket.socket, reason: str) -> int:
     """Say why this fork server cannot serve, as its hello; the exit status."""
     hello = {"hello": os.getpid(), "error": reason}
@@ -277,9 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         # What every asyncio app loads on first use (`to_thread`), once, here.
         importlib.import_module("concurrent.futures.thread")
         importlib.import_module(args.module)
-        prewarm = _server_hook("prewarm")
-        if prewarm is not None:
-            prewarm()
+        hooks = forking.registered()  # registered by the app side as the app was imported
+        if hooks is not None:
+            hooks.prewarm()
         main_code = MainCode.load(args.module)
     except BaseException as exc:
         return _refuse(control, f"cannot import {args.module}: {exc!r}")
@@ -288,12 +272,9 @@ def main(argv: list[str] | None = None) -> int:
     # Objects made so far live as long as we do: keep the collector off them, so
     # a child's collections neither walk nor copy (touch) the parent's pages.
     gc.freeze()
-    # Apps built on this package announce SERVING (see `golem_task_api.wire.readiness`).
-    app_server = sys.modules.get("golem_task_api.app.server")
-    ready_signal = app_server is not None and hasattr(app_server, "readiness")
-    server = ForkServer(control, main_code, args.warm, ready_signal)
+    server = ForkServer(control, main_code, args.warm, hooks)
     try:
-        server.send({"hello": os.getpid(), "ready_signal": ready_signal})
+        server.send({"hello": os.getpid(), "ready_signal": server.ready_signal})
         server.serve()
     except (OSError, ValueError, KeyError) as exc:
         print(f"fork server: {exc!r}", file=sys.stderr)

@@ -1,15 +1,21 @@
-"""Command-line plumbing shared by `golem-task-api run` and `tutorial-app run`.
+"""The run options' argparse plumbing, shared by `golem-task-api run` and `tutorial-app run`.
 
-Options common to both and their validation (one `prog: error: ...` line
-and exit status 2, before anything starts); `session` runs the network.
+Options common to both, each filling one `NetworkConfig` field
+(`network_config`); the config checks the values itself, and a bad one is one
+`prog: error: ...` line and exit status 2, before anything starts. `session`
+runs the network.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
+
+from golem_task_api.node.network.config import SAVED_FIELDS, ConfigError, NetworkConfig
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -120,15 +126,7 @@ def add_run_options(
 def check_run_options(
     parser: argparse.ArgumentParser, args: argparse.Namespace, distribution: str = "golem-task-api"
 ) -> None:
-    """Exit with one line if an option is out of range or needs a missing extra."""
-    if args.subtasks < 1:
-        parser.error(f"--subtasks must be at least 1, got {args.subtasks}")
-    if args.providers < 1:
-        parser.error(f"--providers must be at least 1, got {args.providers}")
-    if args.max_retries < 0:
-        parser.error(f"--max-retries must not be negative, got {args.max_retries}")
-    if not args.subtask_timeout > 0:
-        parser.error(f"--subtask-timeout must be positive, got {args.subtask_timeout}")
+    """Exit with one line if an option needs what is not there (the values: `network_config`)."""
     if args.work_root is not None and args.work_root.exists() and not args.work_root.is_dir():
         parser.error(f"--work-root {args.work_root} exists and is not a directory")
     if args.tls and importlib.util.find_spec("cryptography") is None:
@@ -149,38 +147,44 @@ def check_inputs(parser: argparse.ArgumentParser, inputs: list[Path]) -> None:
         names.add(path.name)
 
 
-def config_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The `NetworkConfig` fields the common options fill in (with `session.config_kwargs`)."""
-    return {
-        "subtasks": args.subtasks,
-        "providers": args.providers,
-        "out_dir": args.out.resolve(),
-        "tls": args.tls,
-        "keep_work": args.keep_work,
-        "providers_in_memory": args.provider_dirs == "memory",
-        "max_retries": args.max_retries,
-        "subtask_timeout": args.subtask_timeout,
-    }
+def network_config(
+    parser: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    app: Callable[..., NetworkConfig],
+    task_id: str | None,
+) -> NetworkConfig:
+    """`app` (a `NetworkConfig` with the app's fields bound) given the common options,
+    each its one field; a value the config refuses exits with one line naming its option."""
+    try:
+        config = app(
+            subtasks=args.subtasks,
+            providers=args.providers,
+            out_dir=args.out.resolve(),
+            tls=args.tls,
+            keep_work=args.keep_work,
+            providers_in_memory=args.provider_dirs == "memory",
+            max_retries=args.max_retries,
+            subtask_timeout=args.subtask_timeout,
+        )
+    except ConfigError as exc:
+        parser.error(f"--{exc.field.replace('_', '-')} {exc.problem}")
+    # A resumed run's id comes from its saved settings; a new one's is made by the config.
+    return config if task_id is None else _with_task_id(parser, config, task_id)
 
 
-#: The options a resumed run takes from the saved settings, not the command line.
-SAVED_OPTIONS = ("subtasks", "providers", "out", "tls", "max_retries", "subtask_timeout")
-
-
-def saved_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The common options, JSON-ready, for `run.json`."""
-    return {
-        "subtasks": args.subtasks,
-        "providers": args.providers,
-        "out": str(args.out.resolve()),
-        "tls": args.tls,
-        "max_retries": args.max_retries,
-        "subtask_timeout": args.subtask_timeout,
-    }
+def _with_task_id(
+    parser: argparse.ArgumentParser, config: NetworkConfig, task_id: str
+) -> NetworkConfig:
+    try:
+        return dataclasses.replace(config, task_id=task_id)
+    except ConfigError as exc:
+        parser.error(f"the saved settings' {exc}")
 
 
 def restore_options(args: argparse.Namespace, saved: dict[str, Any]) -> None:
-    """Put a saved run's options back on `args` (before the checks run)."""
-    for name in SAVED_OPTIONS:
+    """Put a saved run's options (`NetworkConfig.saved`) back on `args` (before the checks run)."""
+    for name in SAVED_FIELDS:
         if name in saved:
-            setattr(args, name, Path(saved[name]) if name == "out" else saved[name])
+            setattr(args, name, saved[name])
+    if "out" in saved:
+        args.out = Path(saved["out"])
