@@ -38,6 +38,7 @@ import psutil
 
 TUTORIAL_APP = str(Path(sys.executable).parent / "tutorial-app")
 INPUT_TEXT = "Golem cluster run benchmark.\n" * 4
+DASK_ROLES = ("scheduler", "workers")
 
 
 def run(workdir: Path, difficulty: int, subtasks: int, cluster: bool) -> dict[str, Any]:
@@ -60,13 +61,16 @@ def run(workdir: Path, difficulty: int, subtasks: int, cluster: bool) -> dict[st
     return report
 
 
-def role(process: psutil.Process, root: int) -> str:
+def role(process: psutil.Process, root: int) -> str | None:
+    """Whose process this is; None while its command line cannot be read yet."""
     if process.pid == root:
         return "node"
     try:
         words = process.cmdline()
     except psutil.Error:
-        return "apps"
+        return None
+    if not words:
+        return None
     if any(Path(word).name == "dask" for word in words[:2]):
         return "scheduler" if "scheduler" in words else "workers"
     return "apps"
@@ -75,10 +79,13 @@ def role(process: psutil.Process, root: int) -> str:
 def sample_cpu(process: subprocess.Popen[str]) -> dict[str, float]:
     """CPU seconds (user + system, each process's own) by role, until `process` exits.
 
-    Sampled, so up to one interval of a process's last CPU may be missed.
+    Sampled, so up to one interval of a process's last CPU may be missed. The
+    Dask processes' start-up (imports, connecting) is left out: their CPU counts
+    from the first app process (the requestor starts once the cluster is up).
     """
     root = psutil.Process(process.pid)
     seen: dict[int, tuple[str, float]] = {}
+    before: dict[int, float] | None = None
     deadline = time.monotonic() + 900
     while process.poll() is None and time.monotonic() < deadline:
         with contextlib.suppress(psutil.Error):
@@ -87,12 +94,15 @@ def sample_cpu(process: subprocess.Popen[str]) -> dict[str, float]:
                     times = member.cpu_times()
                     known = seen.get(member.pid)
                     kind = known[0] if known else role(member, root.pid)
-                    seen[member.pid] = (kind, times.user + times.system)
+                    if kind is not None:
+                        seen[member.pid] = (kind, times.user + times.system)
+        if before is None and any(kind == "apps" for kind, _ in seen.values()):
+            before = {pid: cpu for pid, (kind, cpu) in seen.items() if kind in DASK_ROLES}
         time.sleep(0.2)
     process.wait(timeout=5)
     totals: dict[str, float] = {}
-    for kind, seconds in seen.values():
-        totals[kind] = totals.get(kind, 0.0) + seconds
+    for pid, (kind, seconds) in seen.items():
+        totals[kind] = totals.get(kind, 0.0) + seconds - (before or {}).get(pid, 0.0)
     return totals
 
 
