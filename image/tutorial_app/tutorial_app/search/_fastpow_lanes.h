@@ -18,21 +18,21 @@
  */
 #include <string.h>
 
+#include "_fastpow_run.h"
+
 #define TENS ((9 + LANES - 1) / 10 + 1) /* tens a step spans */
 #define BIG_S0(x) XOR3(ROR((x), 2), ROR((x), 13), ROR((x), 22))
 #define BIG_S1(x) XOR3(ROR((x), 6), ROR((x), 11), ROR((x), 25))
 #define SMALL_S0(x) XOR3(ROR((x), 7), ROR((x), 18), SHR((x), 3))
 #define SMALL_S1(x) XOR3(ROR((x), 17), ROR((x), 19), SHR((x), 10))
 
-static inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-static inline uint32_t s0(uint32_t x) { return rotr(x, 7) ^ rotr(x, 18) ^ (x >> 3); }
-static inline uint32_t s1(uint32_t x) { return rotr(x, 17) ^ rotr(x, 19) ^ (x >> 10); }
-
 /* One scalar round, for the rounds that are the same in every lane. */
 static void scalar_round(uint32_t v[8], uint32_t wk) {
     uint32_t a = v[0], b = v[1], c = v[2], e = v[4], f = v[5], g = v[6];
-    uint32_t t1 = v[7] + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + wk;
-    uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+    uint32_t t1 = v[7] + (fastpow_rotr(e, 6) ^ fastpow_rotr(e, 11) ^ fastpow_rotr(e, 25)) +
+                  ((e & f) ^ (~e & g)) + wk;
+    uint32_t t2 = (fastpow_rotr(a, 2) ^ fastpow_rotr(a, 13) ^ fastpow_rotr(a, 22)) +
+                  ((a & b) ^ (a & c) ^ (b & c));
     memmove(v + 1, v, 7 * sizeof v[0]);
     v[4] += t1;
     v[0] = t1 + t2;
@@ -42,7 +42,8 @@ static void scalar_round(uint32_t v[8], uint32_t wk) {
 static void fixed_schedule(const uint8_t *block, uint32_t wk[64]) {
     uint32_t w[64];
     for (int t = 0; t < 16; t++) w[t] = fastpow_load_be32(block + 4 * t);
-    for (int t = 16; t < 64; t++) w[t] = s1(w[t - 2]) + w[t - 7] + s0(w[t - 15]) + w[t - 16];
+    for (int t = 16; t < 64; t++)
+        w[t] = fastpow_sigma1(w[t - 2]) + w[t - 7] + fastpow_sigma0(w[t - 15]) + w[t - 16];
     for (int t = 0; t < 64; t++) wk[t] = w[t] + fastpow_K256[t];
 }
 

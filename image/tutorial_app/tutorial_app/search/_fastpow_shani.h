@@ -1,8 +1,9 @@
 /*
- * SHA-NI building blocks shared by the nonce search's driver (_fastpow.c:
- * single compressions, two chains) and its four-chain kernel
- * (_fastpow_shani4.c). Every function carries a target attribute, so the
- * files build without -march flags; callers check cpuid first.
+ * SHA-NI building blocks shared by the nonce search's two SHA-NI paths:
+ * two chains and single compressions (_fastpow_shani2.c) and four
+ * pipelined chains (_fastpow_shani4.c). Every function carries a target
+ * attribute, so the files build without -march flags; callers check cpuid
+ * first.
  */
 #ifndef TUTORIAL_APP_FASTPOW_SHANI_H
 #define TUTORIAL_APP_FASTPOW_SHANI_H
@@ -10,7 +11,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "_fastpow.h"
+#include "_fastpow_sha256.h"
 
 #define SHANI __attribute__((target("sha,sse4.1,ssse3")))
 #define SHANI_INLINE static inline __attribute__((always_inline, target("sha,sse4.1,ssse3")))

@@ -14,19 +14,19 @@
  * hold only the four states (8 registers) and one W+K at a time.
  *
  * Work that does not depend on the nonce is done once per run (see
- * fastpow_run in _fastpow.h):
+ * fastpow_run in _fastpow_run.h):
  *  - the rounds before the first group holding a nonce word;
  *  - W and W+K of every group of the schedule that no nonce word reaches
  *    (found word by word from the recurrence), in both buffers;
  *  - the whole W+K of a trailing padding block;
  * and per nonce only the changing words are written into the byte-swapped
  * block (as numbers, incremented in place: no reload, no byte swap); only
- * the first state word is compared with the target, and the driver's
- * full check confirms a candidate.
+ * the first state word is compared with the target, and the full check
+ * (fastpow_check, _fastpow_run.c) confirms a candidate.
  */
-#include "_fastpow.h"
+#include "_fastpow_paths.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef FASTPOW_X86
 #include <string.h>
 
 #include "_fastpow_shani.h"

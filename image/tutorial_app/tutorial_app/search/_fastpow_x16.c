@@ -5,9 +5,9 @@
  * loads on any x86-64; _fastpow.c calls it only when the CPU and OS support
  * AVX-512F. The kernel's body is _fastpow_lanes.h.
  */
-#include "_fastpow.h"
+#include "_fastpow_paths.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#ifdef FASTPOW_X86
 #include <immintrin.h>
 
 #define LANES 16

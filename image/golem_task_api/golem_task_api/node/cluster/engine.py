@@ -6,6 +6,14 @@ the future's done-callback. Every task is keyed by the node's subtask id and
 submitted with `retries=0`; a task Dask would run again after its worker died
 is refused on the worker (`worker.claim`), so a provider never runs twice
 under one id: the node aborts the subtask and hands the part out anew.
+
+Attempts queued ahead (`ahead`): the node hands out up to `--providers`
+more attempts than it computes, and each waits in its worker's queue for a
+free thread, so a slot's next subtask starts on the worker the moment the
+last one ends instead of a node -> scheduler -> worker round trip later.
+Only while the cluster's threads are no more than `--providers` (they, not
+the node, then bound what computes at once); otherwise an attempt beyond
+`--providers` waits here until one ends.
 """
 
 from __future__ import annotations
@@ -33,6 +41,8 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 10.0
 #: An outcome error that starts so means the worker cannot run the app at all.
 APP_MISSING = "app missing on worker"
+#: How long the cluster's thread count is trusted before it is asked again.
+THREADS_TTL = 2.0
 
 
 class ClusterUnreachable(Exception):
@@ -55,7 +65,22 @@ class ClusterProviders:
         self.excluded: dict[str, str] = {}
         self._closers: list[Callable[[], None]] = []
         self.standby = f"golem-standby-{uuid.uuid4().hex[:12]}"
+        #: Attempts computing at once at most (`--providers`); none beyond it is queued
+        #: ahead unless `limit` says so.
+        self.providers = 0
+        self.ahead = 0
+        self._submitted = 0
+        self._ended: asyncio.Event | None = None
+        self._threads = (0.0, 0)  # (when asked, the cluster's threads)
+        #: Whether attempts must claim their id (the scheduler may run a task again).
+        self.claim = _reruns(client)
         self._start_standby()
+
+    def limit(self, providers: int) -> None:
+        """At most `providers` attempts compute at once; as many more queue ahead if the
+        cluster's own threads bound the computing to that (see the module's docstring)."""
+        self.providers = providers
+        self.ahead = providers if 0 < self._cluster_threads() <= providers else 0
 
     def _start_standby(self) -> None:
         """Every worker (and any that joins) keeps providers of this run started ahead."""
@@ -112,23 +137,22 @@ class ClusterProviders:
     async def compute(
         self, task_id: str, subtask_id: str, params: dict[str, Any], inputs: dict[str, bytes]
     ) -> RemoteResult:
-        spec = AttemptSpec(task_id, subtask_id, params, inputs, self.runtime, self.standby)
-        sent = time.perf_counter()
-        future = self.client.submit(
-            run_attempt,
-            spec,
-            key=f"golem-attempt-{subtask_id}",
-            pure=False,
-            retries=0,
-            workers=self._allowed(),
-            allow_other_workers=False,
+        spec = AttemptSpec(
+            task_id, subtask_id, params, inputs, self.runtime, self.standby, self.claim
         )
+        sent = time.perf_counter()
+        await self._turn()
+        self._submitted += 1
         try:
-            outcome = await self._outcome(future)
-        except asyncio.CancelledError:  # a timeout or the run's end: stop it on the worker
-            with contextlib.suppress(Exception):
-                await asyncio.shield(asyncio.to_thread(future.cancel))
-            raise
+            outcome = await self._run(spec, f"golem-attempt-{subtask_id}")
+            if outcome.error.startswith(APP_MISSING) and outcome.address in self.excluded:
+                # Queued on a worker already known to lack the app: no provider ran
+                # and nothing was claimed, so the attempt goes elsewhere, same id.
+                outcome = await self._run(spec, f"golem-attempt-{subtask_id}-moved")
+        finally:
+            self._submitted -= 1
+            if self._ended is not None:
+                self._ended.set()
         if logger.isEnabledFor(logging.DEBUG):
             total = (time.perf_counter() - sent) * 1000
             logger.debug(
@@ -143,6 +167,41 @@ class ClusterProviders:
                 self.excluded[outcome.address] = outcome.error
             raise RemoteFailed(outcome.error)
         return RemoteResult(outcome.name, outcome.data, outcome.worker)
+
+    async def _run(self, spec: AttemptSpec, key: str) -> AttemptOutcome:
+        future = self.client.submit(
+            run_attempt,
+            spec,
+            key=key,
+            pure=False,
+            retries=0,
+            workers=self._allowed(),
+            allow_other_workers=False,
+        )
+        try:
+            return await self._outcome(future)
+        except asyncio.CancelledError:  # a timeout or the run's end: stop it on the worker
+            with contextlib.suppress(Exception):
+                await asyncio.shield(asyncio.to_thread(future.cancel))
+            raise
+
+    async def _turn(self) -> None:
+        """Wait while `--providers` attempts are out and the cluster could run one more."""
+        while self.providers and self._submitted >= self.providers:
+            if self.ahead and await asyncio.to_thread(self._cluster_threads) <= self.providers:
+                return
+            self._ended = self._ended or asyncio.Event()
+            self._ended.clear()
+            await self._ended.wait()
+
+    def _cluster_threads(self) -> int:
+        """Threads of the workers that may get attempts (asked at most every `THREADS_TTL`)."""
+        asked, threads = self._threads
+        if time.monotonic() - asked > THREADS_TTL:
+            counts = self.client.nthreads()
+            threads = sum(n for address, n in counts.items() if address not in self.excluded)
+            self._threads = (time.monotonic(), threads)
+        return threads
 
     def _allowed(self) -> list[str] | None:
         if not self.excluded:
@@ -176,6 +235,25 @@ class ClusterProviders:
                 f"lost the cluster scheduler at {self.address} ({self.client.status})"
             )
         raise RemoteFailed(f"the cluster cancelled the attempt ({status})")
+
+
+def _reruns(client: Client) -> bool:
+    """Whether the scheduler may run a task again after its worker died.
+
+    With `allowed-failures` 0 (as `local:N` sets it) it never does, and an
+    attempt needs no claim (two scheduler round trips); if the scheduler will
+    not say (it refuses to run our code), assume it may.
+    """
+    try:
+        allowed = client.run_on_scheduler(_allowed_failures)
+    except Exception as exc:
+        logger.info("cannot ask the scheduler whether it re-runs tasks (%s): claiming", exc)
+        return True
+    return not (isinstance(allowed, int) and allowed == 0)
+
+
+def _allowed_failures(dask_scheduler: Any) -> Any:
+    return getattr(dask_scheduler, "allowed_failures", None)
 
 
 def _settle(done: asyncio.Future[None]) -> None:

@@ -27,6 +27,17 @@ from golem_task_api.node.cluster.certs import ClusterCerts, throwaway
 #: How long the scheduler and the workers may take to come up.
 START_TIMEOUT = 60.0
 STOP_GRACE = 5.0
+#: The local cluster's Dask settings. Tasks run at most once. The rest is CPU
+#: the scheduler and workers spend by the clock, not per task, taken from the
+#: same cores the providers hash on (measured by `benchmarks/cluster_run.py`):
+#: no statistical profiler (a sample every 10 ms), event-loop health checks
+#: every second instead of 20 ms, the system monitor every 2 s instead of 0.5.
+QUIET_DASK = {
+    "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0",
+    "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
+    "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
+    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "2s",
+}
 
 
 def dask_command() -> str:
@@ -60,7 +71,7 @@ class LocalCluster:
         """Start the scheduler, then the workers (not waited for: the client does)."""
         certs = throwaway(self.certs_dir)
         scheduler_file = self.root / "scheduler.json"
-        env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+        env = {**os.environ, **QUIET_DASK}
         self._spawn(
             [
                 "scheduler",

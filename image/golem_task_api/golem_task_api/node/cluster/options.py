@@ -141,6 +141,7 @@ def open_cluster(
         if local is not None:
             local.stop()
         parser.error(str(exc))
+    remote.limit(args.providers)
     if not args.quiet:
         workers = ", ".join(sorted(remote.workers().values())) or "none yet"
         print(f"cluster: {remote.address}; workers: {workers}", file=sys.stderr)

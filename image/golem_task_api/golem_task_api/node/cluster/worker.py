@@ -37,6 +37,8 @@ class AttemptSpec:
     runtime: Runtime
     #: The run's `WorkerStandby` plugin on the workers.
     standby: str = ""
+    #: Claim the id first (`claim`): the scheduler may run the task again.
+    claim: bool = True
 
 
 @dataclass(frozen=True)
@@ -64,16 +66,14 @@ async def run_attempt(spec: AttemptSpec) -> AttemptOutcome:
     clock = _Clock()
     worker = get_worker()
     where, address = f"{worker.name} ({worker.address})", worker.address
-    claiming = asyncio.ensure_future(claim(worker.scheduler, spec.subtask_id, where))
     try:
         standby = await standby_on(worker, spec.standby, spec.runtime)
         started = await standby.take()
-    except AppMissing as exc:
-        await asyncio.gather(claiming, return_exceptions=True)
+    except AppMissing as exc:  # nothing claimed: the node may send it elsewhere, same id
         return AttemptOutcome(where, address, error=f"app missing on worker {where}: {exc}")
-    except BaseException:
-        claiming.cancel()
-        raise
+    claiming = asyncio.ensure_future(
+        claim(worker.scheduler, spec.subtask_id, where) if spec.claim else _unclaimed()
+    )
     work_dir, handed = started.work_dir, False
     try:
         await asyncio.to_thread(_write_inputs, work_dir, spec.inputs)
@@ -127,6 +127,10 @@ async def claim(scheduler: Any, subtask_id: str, where: str) -> str | None:
         return str(earlier)
     await scheduler.set_metadata(keys=key, value=where)
     return None
+
+
+async def _unclaimed() -> None:
+    """No claim: the scheduler never runs a task twice (`allowed-failures` 0)."""
 
 
 class ResultTooLarge(Exception):

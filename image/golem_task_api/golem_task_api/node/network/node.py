@@ -186,7 +186,8 @@ class LocalNetwork:
         attempts = AttemptRunner(
             self.config, requestor, task_dir, self._ledger, self._out, lambda: self._keep
         )
-        free = [f"provider-{n}" for n in range(self.config.providers, 0, -1)]
+        ahead = 0 if self.config.remote is None else self.config.remote.ahead
+        free = [f"provider-{n}" for n in range(self.config.providers + ahead, 0, -1)]
         # A provider is free again once it has delivered (`computed`), while the
         # requestor verifies: so a slot's next NextSubtask, hand-out and start
         # overlap its last Verify (the requestor's fsync) instead of waiting.
@@ -226,7 +227,8 @@ class LocalNetwork:
                         attempts.run(task_id, attempt, subtask, started, _releaser(slot))
                     )
                     running.add(job)
-                    self.stats.running = len(computing)  # the display's: providers at work
+                    # the display's: providers at work (not attempts queued ahead)
+                    self.stats.running = min(len(computing), self.config.providers)
                     self.observer.subtask_started(subtask_id, provider)
                     standby.keep_ahead(self._still_to_hand_out(len(running)))
                 if not running:
@@ -238,7 +240,7 @@ class LocalNetwork:
                 for job in [job for job in running if job in done]:
                     running.discard(job)
                     self._record(job.result())
-                self.stats.running = len(computing)
+                self.stats.running = min(len(computing), self.config.providers)
         finally:
             try:
                 for job in running:

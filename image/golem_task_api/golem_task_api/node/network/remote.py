@@ -30,6 +30,9 @@ class RemoteProviders(Protocol):
     start, `Compute` and result, with the inputs and the result carried as bytes."""
 
     max_result_bytes: int
+    #: Attempts the node may hand out beyond `--providers`: the remote queues them
+    #: where they will run and still computes at most `--providers` at once.
+    ahead: int
 
     async def compute(
         self, task_id: str, subtask_id: str, params: dict[str, Any], inputs: dict[str, bytes]
