@@ -204,6 +204,30 @@ def result_zip_bytes(line: str) -> bytes:
     return b"".join((local, name, data, central, name, end))
 
 
+def write_new(path: Path, data: bytes) -> None:
+    """Write a file under a name that should be new (not fsync'd: callers can rebuild it).
+
+    One create and a write, no temporary name and rename: the caller replies
+    only after this returns, and `repair` rebuilds what a crash cut short. A
+    file already there is replaced atomically; a failed write leaves no file.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, 0o644)
+    except FileExistsError:
+        write_atomic(path, data, durable=False)
+        return
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.close(fd)
+        os.unlink(path)
+        raise
+    os.close(fd)
+
+
 def write_zip(path: Path, member: str, text: str, *, durable: bool = True) -> None:
     """Write a one-member zip atomically (a process crash leaves no half-written zip)."""
     write_atomic(path, zip_bytes(member, text), durable=durable)
