@@ -2,10 +2,10 @@
 
 Input zips and the copies of accepted results in `task_outputs` are not
 fsync'd (only the journal is, before each reply), so a crash may leave one
-lost, emptied, cut short or stray, and a staged file behind. They can all be rebuilt from the state (an accepted
-result from the proof journaled with its verdict), so the first load
-of a task in a process runs `repair` instead of paying an fsync per file
-on every call.
+lost, emptied, cut short or stray, and a staged file behind. They can all
+be rebuilt from the state (an accepted result from the proof journaled with
+its verdict), so the first load of a task in a process runs `repair`
+instead of paying an fsync per file on every call.
 """
 
 from __future__ import annotations
