@@ -29,7 +29,6 @@ from golem_task_api.node.client import RequestorAppClient
 from golem_task_api.wire.dirutils import RequestorTaskDir
 from golem_task_api.wire.enums import VerifyResult
 from tutorial_app.core.state import TaskState
-from tutorial_app.files import spares
 from tutorial_app.handlers import commands, repair
 from tutorial_app.search import pow
 from tutorial_app.store import snapshot, store
@@ -210,6 +209,18 @@ def failing(code: int) -> Callable[..., Any]:
     return fail
 
 
+def on_journal(real: Callable[..., Any], fake: Callable[..., Any]) -> Callable[..., Any]:
+    """os.write that is `fake` for the task's journal and `real` for other files
+    (the input zip is written with os.write too, before the journal)."""
+
+    def write(fd: int, data: Any) -> Any:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(store.JOURNAL_NAME):
+            return fake(fd, data)
+        return real(fd, data)
+
+    return write
+
+
 def assert_journal_whole(task_dir: Path) -> list[dict[str, Any]]:
     data = (task_dir / store.JOURNAL_NAME).read_bytes()
     assert data.endswith(b"\n")
@@ -222,7 +233,7 @@ async def test_failed_journal_write_changes_nothing(
 ) -> None:
     tasks = await started(task_dir)
     before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
-    monkeypatch.setattr(os, "write", failing(code))
+    monkeypatch.setattr(os, "write", on_journal(os.write, failing(code)))
     with pytest.raises(OSError, match=f"could not save the task state.*{os.strerror(code)}"):
         await commands.next_subtask(tasks, task_dir, "b", "node")
     monkeypatch.undo()
@@ -248,7 +259,7 @@ async def test_torn_write_is_cut_before_the_next_append(
         writes.append(fd)
         return real_write(fd, bytes(data)[: len(data) // 2])
 
-    monkeypatch.setattr(os, "write", half_then_full)
+    monkeypatch.setattr(os, "write", on_journal(real_write, half_then_full))
     if cut_fails:
         monkeypatch.setattr(os, "ftruncate", failing(errno.EIO))
     with pytest.raises(OSError, match="could not save the task state"):
@@ -289,12 +300,25 @@ async def test_failed_input_write_assigns_nothing(
     tasks = await started(task_dir)
     before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
     monkeypatch.setattr(os, "replace", failing(errno.ENOSPC))
-    monkeypatch.setattr(spares, "write_atomic", failing(errno.ENOSPC))
+    monkeypatch.setattr(os, "write", half_then_failing(os.write, errno.ENOSPC))
     with pytest.raises(OSError, match="No space left on device"):
         await commands.next_subtask(tasks, task_dir, "b", "node")
     monkeypatch.undo()
     assert await memory(tasks, task_dir) == before_memory
     assert disk(task_dir) == before_disk
+
+
+def half_then_failing(real: Callable[[int, Any], int], code: int) -> Callable[[int, Any], int]:
+    """os.write that gets half of the first write onto the disk, then fails (a disk filling up)."""
+    calls = [0]
+
+    def write(fd: int, data: Any) -> int:
+        calls[0] += 1
+        if calls[0] == 1 and len(data) > 1:
+            return real(fd, memoryview(data)[: len(data) // 2])
+        raise OSError(code, os.strerror(code))
+
+    return write
 
 
 async def _part_input(tasks: store.TaskStore, task_dir: Path, sid: str) -> str:

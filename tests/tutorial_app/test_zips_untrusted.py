@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import stat
 import tempfile
 import unicodedata
 import zipfile
@@ -84,6 +85,34 @@ def test_result_zips_are_packed_exactly_as_zipfile_writes_them(digest: str, nonc
     """Our direct packing of the published result zip is zipfile's output, byte for byte."""
     line = f"{digest} {nonce}"
     packed = zips.result_zip_bytes(line)
-    assert packed == zips.zip_bytes(zips.RESULT_MEMBER, line, compress=False)
+    assert packed == zipfile_writes(zips.RESULT_MEMBER, line, compress=False)
     with zipfile.ZipFile(io.BytesIO(packed)) as archive:
         assert archive.read(zips.RESULT_MEMBER).decode() == line
+
+
+def zipfile_writes(member: str, text: str, *, compress: bool) -> bytes:
+    """The independent counterpart: what `zipfile` writes for one member, our date and mode."""
+    info = zipfile.ZipInfo(member, date_time=(1980, 1, 1, 0, 0, 0))
+    info.create_system = 3
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(info, text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+@given(
+    st.sampled_from([zips.INPUT_MEMBER, zips.RESULT_MEMBER, "s1.zip", "r\u00e9sultat.txt"]),
+    st.text(max_size=3000) | st.text(alphabet="ab\n", max_size=5000),
+    st.booleans(),
+)
+def test_zips_are_packed_exactly_as_zipfile_writes_them(
+    member: str, text: str, compress: bool
+) -> None:
+    """Input zips (deflated) and stored ones: zipfile's bytes, and zipfile reads them back."""
+    packed = zips.zip_bytes(member, text, compress=compress)
+    assert packed == zipfile_writes(member, text, compress=compress)
+    with zipfile.ZipFile(io.BytesIO(packed)) as archive:
+        assert archive.testzip() is None
+        assert archive.read(member).decode("utf-8") == text

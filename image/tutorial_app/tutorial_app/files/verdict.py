@@ -53,31 +53,22 @@ def judge_and_stage(
     target: Path,
     input_data: str,
     difficulty: int,
-    write: Callable[[Path, bytes], None] | None = None,
 ) -> tuple[Verdict, Path | None]:
     """The verdict, and for a good result our canonical zip staged next to `target`
     (not fsync'd: `tutorial_app.handlers.repair` rebuilds it; a crash leaves at most a stray
     staged file, which repair removes).
-
-    `write(path, data)` makes the staged file whole; the requestor passes its
-    spare files' writer (a new inode costs more than the rest of a Verify).
     """
     found = judge(result_zip, input_data, difficulty)
     if found.proof is None:
         return found, None
     staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
-        (write or _write_new)(staged, published_bytes(found.proof))
+        zips.write_new(staged, published_bytes(found.proof))
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(staged)
         raise
     return found, staged
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    with open(path, "xb") as handle:
-        handle.write(data)
 
 
 def restore_published(

@@ -38,7 +38,7 @@ from golem_task_api.wire.structs import Subtask, Task
 
 from tutorial_app import version
 from tutorial_app.core import moves, params, state
-from tutorial_app.files import spares, verdict, zips
+from tutorial_app.files import verdict, zips
 from tutorial_app.store import store
 
 logger = logging.getLogger(__name__)
@@ -91,13 +91,12 @@ async def next_subtask(
         name = zips.subtask_zip_name(subtask_id)
         path = task_dir.subtask_inputs_dir / name
         data = task.part_input(event.part)
-        if len(data) <= INLINE_WORK_BYTES:  # a write and a rename: cheaper than a thread hop
-            spares.for_task(task_dir).write(path, zips.zip_bytes(zips.INPUT_MEMBER, data))
+        if len(data) <= INLINE_WORK_BYTES:  # a create and a write: cheaper than a thread hop
+            zips.write_new(path, zips.zip_bytes(zips.INPUT_MEMBER, data))
         else:
             await asyncio.to_thread(zips.write_zip, path, zips.INPUT_MEMBER, data, durable=False)
         await session.commit([event])
         difficulty = task.difficulty
-    await spares.settle(task_dir)
     subtask_params = params.SubtaskParams(difficulty, name)
     return Subtask(params=subtask_params.to_json(), resources=[name])
 
@@ -121,7 +120,6 @@ async def verify(
         target,
         part_input,
         difficulty,
-        spares.for_task(task_dir).write,
     )
     published = False
     try:
@@ -132,7 +130,6 @@ async def verify(
             if staged is not None:
                 _publish(staged, target)
                 staged, published = None, True
-            finished = task.is_settled() and task.is_finished()
     except store.JournalError:
         if published:  # the state rolled back to before the verdict: so do task_outputs
             with contextlib.suppress(FileNotFoundError):
@@ -142,10 +139,6 @@ async def verify(
         if staged is not None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(staged)
-    if finished:  # no more files to publish: leave the task dir tidy
-        await asyncio.to_thread(spares.clean, task_dir)
-    else:
-        await spares.settle(task_dir)  # a refill this call started (outside the lock)
     logger.info("subtask %s: %s (%s)", subtask_id, "accepted" if found.ok else "rejected", found)
     result = VerifyResult.SUCCESS if found.ok else VerifyResult.FAILURE
     return result, found.reason

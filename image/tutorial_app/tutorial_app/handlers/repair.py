@@ -1,18 +1,18 @@
 """Putting a task's files back in line with its state after a restart.
 
-Input zips and the copies of accepted results in `task_outputs` are
-written atomically but not fsync'd (only the journal is, before each
-reply), so a crash may leave one lost, emptied or stray, and a staged file
-or spare behind. They can all be rebuilt from the state (an accepted
-result from the proof journaled with its verdict), so the first load
-of a task in a process runs `repair` instead of paying an fsync per file
-on every call.
+Input zips and the copies of accepted results in `task_outputs` are not
+fsync'd (only the journal is, before each reply), so a crash may leave one
+lost, emptied, cut short or stray, and a staged file behind. They can all
+be rebuilt from the state (an accepted result from the proof journaled with
+its verdict), so the first load of a task in a process runs `repair`
+instead of paying an fsync per file on every call.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import shutil
 from pathlib import Path
 
 from golem_task_api.wire.dirutils import RequestorTaskDir
@@ -20,9 +20,12 @@ from golem_task_api.wire.dirutils import RequestorTaskDir
 from tutorial_app.core import moves, state
 from tutorial_app.core.events import Event
 from tutorial_app.core.state import TaskState
-from tutorial_app.files import spares, verdict, zips
+from tutorial_app.files import verdict, zips
 
 logger = logging.getLogger(__name__)
+
+#: Empty files earlier versions made ahead of time; removed where found.
+OLD_SPARE_DIR = ".spare"
 
 
 def repair(task_dir: Path, task: TaskState) -> list[Event]:
@@ -32,7 +35,7 @@ def repair(task_dir: Path, task: TaskState) -> list[Event]:
     Runs once per task when its state is first loaded (blocking; in a thread).
     """
     directory = RequestorTaskDir(task_dir)
-    spares.clean(directory)
+    shutil.rmtree(directory / OLD_SPARE_DIR, ignore_errors=True)
     _repair_inputs(directory, task)
     _repair_outputs(directory, task)
     return moves.recover_interrupted(task)
