@@ -1,1 +1,1 @@
-"""Files that cross the network: zip formats, reading and writing zips, spares, verdicts."""
+"""Files that cross the network: zip formats, reading and writing zips, verdicts."""
