@@ -119,7 +119,7 @@ class AttemptRunner:
         self, task_id: str, attempt: Attempt, subtask: Subtask, provider: Started
     ) -> Path | None:
         """The result, copied to the requestor; None (reason set, subtask aborted) if it failed."""
-        requestor, task_dir = self.requestor, self.task_dir
+        task_dir = self.task_dir
         sid = attempt.subtask_id
         provider_dir = provider.work_dir
         handed = False
@@ -134,20 +134,9 @@ class AttemptRunner:
             moves.hand_out(task_dir, subtask, provider_dir)
             output = await asyncio.wait_for(compute(), self.config.subtask_timeout)
             result = moves.deliver_result(provider_dir, output, task_dir, sid)
-            inputs = [provider_dir.subtask_inputs_dir / name for name in subtask.resources]
-            attempt.details = measures.describe(self.config.describe, result, inputs)
-            workroot.note(
-                self.ledger,
-                sid,
-                SubtaskState.DELIVERED,
-                result=result.name,
-                details=attempt.details,
-            )
-            return result
+            return self._delivered(attempt, result, provider_dir.subtask_inputs_dir, subtask)
         except (NodeFailure, grpc.aio.AioRpcError, OSError, TimeoutError) as exc:
-            attempt.reason = apps.describe(exc)
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                await requestor.abort_subtask(task_id, sid)
+            await self._failed(task_id, attempt, exc)
             return None
         finally:
             if not handed:
@@ -170,21 +159,29 @@ class AttemptRunner:
             result = await asyncio.to_thread(
                 _write_result, task_dir, sid, done, remote.max_result_bytes
             )
-            paths = [task_dir.subtask_inputs_dir / name for name in subtask.resources]
-            attempt.details = measures.describe(self.config.describe, result, paths)
-            workroot.note(
-                self.ledger,
-                sid,
-                SubtaskState.DELIVERED,
-                result=result.name,
-                details=attempt.details,
-            )
-            return result
+            return self._delivered(attempt, result, task_dir.subtask_inputs_dir, subtask)
         except (NodeFailure, OSError, TimeoutError) as exc:
-            attempt.reason = apps.describe(exc)
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                await self.requestor.abort_subtask(task_id, sid)
+            await self._failed(task_id, attempt, exc)
             return None
+
+    def _delivered(self, attempt: Attempt, result: Path, inputs: Path, subtask: Subtask) -> Path:
+        """What the result stands for, and the ledger's note that it was delivered."""
+        paths = [inputs / name for name in subtask.resources]
+        attempt.details = measures.describe(self.config.describe, result, paths)
+        workroot.note(
+            self.ledger,
+            attempt.subtask_id,
+            SubtaskState.DELIVERED,
+            result=result.name,
+            details=attempt.details,
+        )
+        return result
+
+    async def _failed(self, task_id: str, attempt: Attempt, exc: BaseException) -> None:
+        """The reason kept; the requestor told to put the subtask's work back."""
+        attempt.reason = apps.describe(exc)
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await self.requestor.abort_subtask(task_id, attempt.subtask_id)
 
     async def _judge(self, task_id: str, attempt: Attempt, result: Path) -> None:
         """Measure the delivered result and `Verify` it; a failure is discarded or put back."""
