@@ -68,3 +68,23 @@ def test_the_real_choice_is_one_of_the_fastest() -> None:
     assert chosen in kernels.available(_fastpow)
     rates = kernels.measure(_fastpow, kernels.available(_fastpow))
     assert rates[chosen] >= 0.5 * max(rates.values()), (chosen, rates)
+
+
+def test_small_searches_do_not_pay_for_the_measurement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short-lived provider's small search takes the first path offered; a big one measures."""
+    calls: list[list[kernels.NativePath]] = []
+
+    def measure(_native: Any, paths: list[kernels.NativePath]) -> dict[kernels.NativePath, float]:
+        calls.append(paths)
+        return {path: float(path == "portable") for path in paths}
+
+    monkeypatch.setattr(kernels, "_chosen", None)
+    monkeypatch.setattr(kernels, "measure", measure)
+    first = kernels.available(_fastpow)[0]
+    assert kernels.for_search(_fastpow, 2.0**20) == first
+    assert calls == []
+    assert kernels.for_search(_fastpow, float(kernels.MEASURE_FROM_NONCES)) == "portable"
+    assert len(calls) == 1
+    # Once measured, every search takes the measured path, small ones too.
+    assert kernels.for_search(_fastpow, 1.0) == "portable"
+    assert len(calls) == 1

@@ -42,6 +42,14 @@ SAMPLE_SECONDS = 0.001
 #: ...and the best of this many, taken in turn over the paths, counts.
 ROUNDS = 3
 
+#: A search expected to need fewer nonces than this runs on the first path the
+#: CPU offers (the C library's own order: AVX-512, four SHA-NI chains, AVX2,
+#: portable) unless a choice was already measured: the measurement (about
+#: 20 ms of CPU) would cost a short-lived provider more than a second-best
+#: path could lose on so small a search. Above it the measurement is under
+#: a few percent of the search.
+MEASURE_FROM_NONCES = 1 << 26
+
 _lock = threading.Lock()
 _chosen: NativePath | None = None
 
@@ -79,6 +87,14 @@ def fastest(native: ModuleType) -> NativePath:
             _chosen = chosen
             return chosen
         return _chosen
+
+
+def for_search(native: ModuleType, expected_nonces: float) -> NativePath:
+    """The path for one search: the measured fastest, or (small searches, nothing
+    measured yet) the first path offered."""
+    if _chosen is not None or expected_nonces >= MEASURE_FROM_NONCES:
+        return fastest(native)
+    return available(native)[0]
 
 
 def measure(native: ModuleType, paths: list[NativePath]) -> dict[NativePath, float]:

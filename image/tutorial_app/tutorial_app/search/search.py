@@ -202,7 +202,7 @@ def _search(
             f"backend {backend!r} needs the native extension ({_native_missing_reason})"
         )
     codes = kernels.codes(_native)
-    path = kernels.fastest(_native) if backend == "auto" else backend
+    path = kernels.for_search(_native, 2.0**difficulty) if backend == "auto" else backend
     if path not in codes:
         raise ValueError(f"unknown backend {backend!r}")
     searcher = _native.Searcher(input_data.encode("utf-8"), difficulty, codes[path])
