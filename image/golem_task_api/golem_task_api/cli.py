@@ -100,12 +100,7 @@ def build_parser() -> run_options.OneLineParser:
 
 
 def parse_params(parser: argparse.ArgumentParser, text: str, inputs: list[Path]) -> dict[str, Any]:
-    try:
-        params = json.loads(text)
-    except ValueError as exc:
-        parser.error(f"--params is not valid JSON: {exc}")
-    if not isinstance(params, dict):
-        parser.error("--params must be a JSON object")
+    params = run_options.json_object(parser, "--params", text)
     params.setdefault("resources", [path.name for path in inputs])
     return params
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from golem_task_api.conformance.battery import CHECKS
 from golem_task_api.conformance.runner import run_battery
 from golem_task_api.conformance.target import AppSpec
+from golem_task_api.node.network import run_options
 
 
 def add_parser(commands: Any, app_options: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -51,12 +51,7 @@ def add_parser(commands: Any, app_options: Callable[[argparse.ArgumentParser], N
 def run(parser: argparse.ArgumentParser, args: argparse.Namespace, spec: AppSpec) -> int:
     bad = []
     for text in args.bad_params:
-        try:
-            params = json.loads(text)
-        except ValueError as exc:
-            parser.error(f"--bad-params is not valid JSON: {exc}")
-        if not isinstance(params, dict):
-            parser.error("--bad-params must be a JSON object")
+        params = run_options.json_object(parser, "--bad-params", text)
         params.setdefault("resources", spec.params.get("resources", []))
         bad.append(params)
     if args.subtasks < 2 or args.rounds < 1:

@@ -58,7 +58,7 @@ def _self_signed(common_name: str, server: bool) -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
-def _write(path: Path, data: bytes, private: bool) -> None:
+def write_pem(path: Path, data: bytes, private: bool) -> None:
     """Keys are created with mode 600 so they are never readable by others."""
     mode = 0o600 if private else 0o644
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -89,10 +89,10 @@ class TlsMaterial:
     def write(self, work_dir: Path) -> None:
         """All four TLS files into `work_dir`; keys are readable by the owner only."""
         work_dir.mkdir(parents=True, exist_ok=True)
-        _write(work_dir / tls.SERVER_CERT, self.server_cert, private=False)
-        _write(work_dir / tls.SERVER_KEY, self.server_key, private=True)
-        _write(work_dir / tls.CLIENT_CERT, self.client_cert, private=False)
-        _write(work_dir / tls.CLIENT_KEY, self.client_key, private=True)
+        write_pem(work_dir / tls.SERVER_CERT, self.server_cert, private=False)
+        write_pem(work_dir / tls.SERVER_KEY, self.server_key, private=True)
+        write_pem(work_dir / tls.CLIENT_CERT, self.client_cert, private=False)
+        write_pem(work_dir / tls.CLIENT_KEY, self.client_key, private=True)
 
 
 def write_tls_files(work_dir: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +62,8 @@ def throwaway(directory: Path) -> ClusterCerts:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    from golem_task_api.node.certs import write_pem
 
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -119,17 +120,10 @@ def throwaway(directory: Path) -> ClusterCerts:
     directory.mkdir(parents=True, exist_ok=True)
     pem = serialization.Encoding.PEM
     certs = ClusterCerts(directory / "ca.pem", directory / "peer.pem", directory / "peer-key.pem")
-    _write(certs.ca, ca.public_bytes(pem), 0o644)
-    _write(certs.cert, leaf.public_bytes(pem), 0o644)
+    write_pem(certs.ca, ca.public_bytes(pem), private=False)
+    write_pem(certs.cert, leaf.public_bytes(pem), private=False)
     key_pem = key.private_bytes(
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    _write(certs.key, key_pem, 0o600)
+    write_pem(certs.key, key_pem, private=True)
     return certs
-
-
-def _write(path: Path, data: bytes, mode: int) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as file:
-        os.fchmod(file.fileno(), mode)
-        file.write(data)

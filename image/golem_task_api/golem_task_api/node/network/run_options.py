@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.util
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
@@ -133,6 +134,17 @@ def check_run_options(
         parser.error(
             f"TLS needs the 'node' extra (pip install '{distribution}[node]'); or run with --no-tls"
         )
+
+
+def json_object(parser: argparse.ArgumentParser, option: str, text: str) -> dict[str, Any]:
+    """An option's JSON object (task parameters); anything else is the one-line usage error."""
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        parser.error(f"{option} is not valid JSON: {exc}")
+    if not isinstance(value, dict):
+        parser.error(f"{option} must be a JSON object")
+    return value
 
 
 def check_inputs(parser: argparse.ArgumentParser, inputs: list[Path]) -> None:
