@@ -4,6 +4,9 @@ Kept out of conftest.py so tests can import them by a name no other test
 directory uses.
 """
 
+import json
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,3 +34,20 @@ async def start_provider(work_dir: Path, handler: ProviderAppHandler) -> Provide
     work_dir.mkdir(parents=True, exist_ok=True)
     service = InProcessTaskApiService(work_dir, provider_handler=handler)
     return await ProviderAppClient.create(service, free_port(), health_timeout=5.0)
+
+
+def hello(module: str) -> dict[str, object]:
+    """What a fork server that imported `module` says first."""
+    ours, theirs = socket.socketpair()
+    with ours:
+        fd = theirs.fileno()
+        argv = ["--control-fd", str(fd), "--warm", "1", module]
+        command = [sys.executable, "-m", "golem_task_api.node.services.forkserver", *argv]
+        process = subprocess.Popen(command, pass_fds=[fd])
+        theirs.close()
+        try:
+            line = ours.makefile("rb").readline()
+        finally:
+            ours.shutdown(socket.SHUT_RDWR)
+            process.wait(timeout=30)
+    return dict(json.loads(line))

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import socket
-import subprocess
-import sys
-
 import pytest
 from golem_task_api.app import server
 from golem_task_api.app.grpcio_server import GrpcioAppServer
 from golem_task_api.app.grpclib_server import GrpclibAppServer
 from golem_task_api.app.rpcs import Role
 from golem_task_api.wire import forking
+
+from tests.golem_task_api.support import hello
 
 
 @pytest.mark.parametrize(
@@ -47,23 +44,28 @@ def test_the_app_side_registers_its_fork_hooks_as_its_server_is_imported() -> No
     assert hooks.announces_ready
 
 
-def hello(module: str) -> dict[str, object]:
-    """What a fork server that imported `module` says first."""
-    ours, theirs = socket.socketpair()
-    with ours:
-        fd = theirs.fileno()
-        argv = ["--control-fd", str(fd), "--warm", "1", module]
-        command = [sys.executable, "-m", "golem_task_api.node.services.forkserver", *argv]
-        process = subprocess.Popen(command, pass_fds=[fd])
-        theirs.close()
-        try:
-            line = ours.makefile("rb").readline()
-        finally:
-            ours.shutdown(socket.SHUT_RDWR)
-            process.wait(timeout=30)
-    return dict(json.loads(line))
-
-
 def test_a_fork_server_of_an_app_built_on_this_package_waits_for_its_readiness_byte() -> None:
     # The hooks are found through `wire.forking`, not by attribute names in a module.
     assert hello("golem_task_api.app.entrypoint")["ready_signal"] is True
+
+
+def test_an_apps_own_steps_run_once_in_prewarm_and_a_failing_one_stops_nothing(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    ran: list[str] = []
+
+    def broken() -> None:
+        ran.append("broken")
+        raise RuntimeError("no measurement today")
+
+    def measure() -> None:
+        ran.append("measure")
+
+    monkeypatch.setattr(forking, "_parent_steps", [])
+    assert forking.before_forking(broken) is broken
+    forking.before_forking(measure)
+    forking.before_forking(measure)  # an app imported twice adds it once
+    assert forking.parent_steps() == (broken, measure)
+    server.prewarm()
+    assert ran == ["broken", "measure"]
+    assert "a step before forking failed" in caplog.text

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import types
 from typing import Any
 
 import pytest
 from tutorial_app.search import kernels, pow, search
+
+from tests.golem_task_api.support import hello
 
 if not search.native_available():
     pytest.skip("the native search is not available", allow_module_level=True)
@@ -88,3 +93,34 @@ def test_small_searches_do_not_pay_for_the_measurement(monkeypatch: pytest.Monke
     # Once measured, every search takes the measured path, small ones too.
     assert kernels.for_search(_fastpow, 1.0) == "portable"
     assert len(calls) == 1
+
+
+def test_the_tutorial_apps_fork_server_measures_the_search_path_once_for_all_children() -> None:
+    """The parent measures before forking (and stays single-threaded); a child searches on
+    the inherited choice, a small search too, without measuring again."""
+    script = """
+import json, os
+from golem_task_api.wire import forking
+import tutorial_app.entrypoint
+from tutorial_app.search import kernels, search
+forking.registered().prewarm()
+parent = {"chosen": kernels._chosen, "threads": len(os.listdir("/proc/self/task"))}
+def refuse(*_):
+    raise AssertionError("measured again")
+kernels.measure = refuse
+read, write = os.pipe()
+if os.fork() == 0:
+    os.write(write, kernels.for_search(search._native, 1.0).encode())
+    os._exit(0)
+os.wait()
+parent["child"] = os.read(read, 100).decode()
+print(json.dumps(parent))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    seen = json.loads(done.stdout)
+    assert seen["threads"] == 1
+    assert seen["chosen"] is not None
+    assert seen["child"] == seen["chosen"]
+    assert "error" not in hello("tutorial_app.entrypoint")

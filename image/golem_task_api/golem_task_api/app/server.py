@@ -39,13 +39,19 @@ def prewarm() -> None:
     """Import the stack providers serve on before the first server is built.
 
     A fork server calls this before it forks, so no app it starts imports the
-    stack again; without it the first server does.
+    stack again; without it the first server does. The app's own steps
+    (`forking.before_forking`) run here too.
     """
     for tls_on in (False, True):
         stack_for(Role.PROVIDER, tls_on)
 
     # OpenSSL sets itself up on a process's first context (about 2 ms): once, here.
     ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    for step in forking.parent_steps():  # the app's own (`forking.before_forking`)
+        try:
+            step()
+        except Exception:  # the apps then do it themselves
+            logger.warning("a step before forking failed: %r", step, exc_info=True)
 
 
 def prepare_fork(argv: list[str]) -> None:

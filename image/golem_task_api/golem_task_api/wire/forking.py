@@ -7,6 +7,10 @@ registers its hooks here as its server module is imported
 The node never imports the app side: this module is where the two meet. An
 app built on anything else registers none: nothing is prewarmed or prepared,
 and its starts are not announced (the node polls health).
+
+An app may add its own steps for the parent (`before_forking`): work every
+app it forks would otherwise repeat, such as a measurement of the machine,
+done once and inherited.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class ForkHooks:
 
 
 _registered: ForkHooks | None = None
+_parent_steps: list[Callable[[], None]] = []
 
 
 def register(hooks: ForkHooks) -> None:
@@ -40,3 +45,20 @@ def register(hooks: ForkHooks) -> None:
 def registered() -> ForkHooks | None:
     """The hooks of the app imported in this process, if it is built on this package."""
     return _registered
+
+
+def before_forking(step: Callable[[], None]) -> Callable[[], None]:
+    """Have a fork server's parent run `step` once, before it forks this app.
+
+    Called by an app as it is imported; the runtime's `prewarm` runs the steps.
+    A step follows prewarm's rule (no thread, no gRPC): the fork server
+    refuses a parent that started a thread and starts apps plainly instead.
+    """
+    if step not in _parent_steps:
+        _parent_steps.append(step)
+    return step
+
+
+def parent_steps() -> tuple[Callable[[], None], ...]:
+    """The app's own steps for the parent, in the order they were added."""
+    return tuple(_parent_steps)

@@ -14,6 +14,7 @@ from typing import Any
 
 from golem_task_api.app.handlers import ProviderAppHandler
 from golem_task_api.app.threading import Executor
+from golem_task_api.wire import forking
 from golem_task_api.wire.dirutils import ProviderTaskDir
 
 from tutorial_app.core import params
@@ -23,6 +24,9 @@ from tutorial_app.search import pow, search
 from tutorial_app.store import store
 
 logger = logging.getLogger(__name__)
+
+# Providers forked from one parent inherit its measured choice of search path.
+forking.before_forking(search.choose_path)
 
 
 class ComputeInterrupted(RuntimeError):

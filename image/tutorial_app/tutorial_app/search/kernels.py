@@ -8,9 +8,10 @@ offers is timed once, briefly, on the measuring thread's CPU clock (other
 load on the machine left out), and the fastest is kept for the process.
 
 The choice is not stored across processes: it costs a few tens of
-milliseconds once per process, and a stored one would outlive what it
-measured (a run under unusual load, a VM moved to another host, a rebuilt
-extension).
+milliseconds once per process (once per fork server: its parent measures
+before forking, `search.choose_path`, and every provider inherits it), and
+a stored one would outlive what it measured (a run under unusual load, a VM
+moved to another host, a rebuilt extension).
 """
 
 from __future__ import annotations

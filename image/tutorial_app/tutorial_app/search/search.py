@@ -89,6 +89,16 @@ def search_path(backend: Backend = "auto") -> str:
     return kernels.DESCRIPTIONS[backend]
 
 
+def choose_path() -> None:
+    """Measure which path is fastest here now (about 20 ms of CPU), once per process.
+
+    A fork server's parent does it before forking providers, so each one's
+    searches, the small ones too, run on the measured path at no cost of its own.
+    """
+    if _native is not None:
+        kernels.fastest(_native)
+
+
 def _warn_slow_once() -> None:
     global _warned_slow
     with _warn_lock:
