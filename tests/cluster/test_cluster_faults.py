@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -76,6 +77,28 @@ def test_unreachable_scheduler_is_exit_2_before_any_app(node: Path, tmp_path: Pa
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tutorial-app: error: cannot reach"), lines
     assert not (node / "work").exists()  # no app started, nothing saved
+
+
+@pytest.mark.parametrize("cli", ["tutorial-app", "golem-task-api"])
+def test_an_unusable_out_is_exit_2_before_a_cluster_is_started(
+    cli: str, node: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "someone-elses.zip").write_bytes(b"kept")
+    if cli == "tutorial-app":
+        args = [TUTORIAL_APP, "run", str(node / "input.txt")]
+    else:
+        args = [str(Path(TUTORIAL_APP).with_name("golem-task-api")), "run"]
+        args += ["--app", f"{sys.executable} -m tutorial_app.entrypoint"]
+        args += ["--params", '{"difficulty": 4}', "--input", str(node / "input.txt")]
+    args += ["--work-root", str(node / "work"), "--out", str(out), "--cluster", "local:2"]
+    done = run_cli(args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "already holds 1 other file" in lines[0], lines
+    assert not (node / "work").exists()
+    assert (out / "someone-elses.zip").read_bytes() == b"kept"
 
 
 @pytest.mark.timeout(60)

@@ -39,11 +39,13 @@ def test_logs_configure(monkeypatch: pytest.MonkeyPatch, value: str | None, leve
         logs.configure()
         logs.configure()
         assert root.level == level
+        assert logging.getLogger("hpack").getEffectiveLevel() == max(level, logging.INFO)
         ours = [h for h in root.handlers if h not in saved[0]]
         assert len(ours) == 1 and isinstance(ours[0], logging.StreamHandler)
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+        logging.getLogger("hpack").setLevel(logging.NOTSET)
 
 
 async def test_health_serves_empty_and_role_service(tmp_path: Path) -> None:

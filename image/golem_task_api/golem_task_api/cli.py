@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         "max_result_bytes": args.max_result_bytes,
         **cluster_options.saved(args),
     }
+    session.preflight(parser, args, task_id)
     remote = cluster_options.open_cluster(parser, args, cluster_runtime(spec, args))
     try:
         app = functools.partial(

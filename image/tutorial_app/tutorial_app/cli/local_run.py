@@ -158,6 +158,7 @@ def run_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> in
         "runtime": args.runtime,
         **cluster_options.saved(args),
     }
+    session.preflight(parser, args, task_id)
     remote = cluster_options.open_cluster(parser, args, cluster_runtime(args))
     try:
         return _run(parser, args, text, task_id, settings, remote)

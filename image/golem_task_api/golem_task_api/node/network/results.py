@@ -52,9 +52,10 @@ def publish_file(source: Path, target: Path) -> None:
         durable.replace(target, lambda out: shutil.copyfileobj(src, out))
 
 
-def check_out_dir(out_dir: Path, task_id: str, force: bool) -> str | None:
-    """Why `out_dir` cannot take this task's results, or None. Nothing is created:
-    a file is made and removed at once in it, or in its nearest existing parent."""
+def check_out_dir(out_dir: Path, task_id: str | None, force: bool) -> str | None:
+    """Why `out_dir` cannot take this task's results (None: a task not made yet), or
+    None. Nothing is created: a file is made and removed at once in it, or in its
+    nearest existing parent."""
     if out_dir.exists() and not out_dir.is_dir():
         return f"--out {out_dir} exists and is not a directory"
     probe = out_dir.absolute()
@@ -69,7 +70,9 @@ def check_out_dir(out_dir: Path, task_id: str, force: bool) -> str | None:
         return f"--out {out_dir} is not a writable directory: {exc.strerror or exc}"
     if not out_dir.exists():
         return None
-    others = sorted(p.name for p in out_dir.iterdir() if not p.name.startswith(task_id))
+    others = sorted(
+        p.name for p in out_dir.iterdir() if not task_id or not p.name.startswith(task_id)
+    )
     if others and not force:
         return (
             f"--out {out_dir} already holds {len(others)} other file(s) (e.g. {others[0]}); "

@@ -52,6 +52,16 @@ def load_saved(parser: argparse.ArgumentParser, root: Path) -> dict[str, Any]:
     return saved
 
 
+def preflight(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, task_id: str | None
+) -> None:
+    """Exit 2 now if `--out` cannot take the results: before a cluster is started or
+    reached (`hold` checks again, holding the work root)."""
+    problem = results.check_out_dir(args.out, task_id, args.force)
+    if problem:
+        parser.error(problem)
+
+
 def hold(
     parser: argparse.ArgumentParser,
     args: argparse.Namespace,
