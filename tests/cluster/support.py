@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from golem_task_api.node.cluster.certs import ClusterCerts, throwaway
+from golem_task_api.node.network import scratch
 from golem_task_api.node.ports import free_port
 
 DASK = str(Path(sys.executable).parent / "dask")
@@ -133,9 +134,19 @@ class DaskCluster:
             process.wait(10)
         self.workers.clear()
         self.scheduler = None
+        sweep_provider_dirs()
+
+
+def sweep_provider_dirs() -> None:
+    """Killed workers leave their in-memory provider dirs for the next run's sweep: do it
+    now, so `providers_running` sees only this cluster's."""
+    memory = scratch.memory_dir()
+    if memory is not None:
+        scratch.sweep(memory)
 
 
 def make_cluster(tmp_path: Path, workers: int = 2) -> DaskCluster:
+    sweep_provider_dirs()
     node = tmp_path / "node"
     node.mkdir(exist_ok=True)
     cluster = DaskCluster(tmp_path / "cluster", node, throwaway(tmp_path / "certs"))
@@ -228,8 +239,8 @@ def status(node: Path) -> dict[str, object]:
 def providers_running(cluster: DaskCluster, worker: str) -> bool:
     """An attempt's inputs are in a provider dir on `worker` (providers started ahead
     have none): an attempt is between its start and its result."""
-    return any(
-        path.is_file()
-        for found in (cluster.root / worker).rglob("golem-providers")
-        for path in found.glob("*/subtask_inputs/*")
-    )
+    memory = scratch.memory_dir()
+    places = list((cluster.root / worker).rglob("providers"))
+    if memory is not None:
+        places += memory.glob(f"{scratch.PREFIX}{worker}-*")
+    return any(path.is_file() for found in places for path in found.glob("*/subtask_inputs/*"))

@@ -63,6 +63,22 @@ def test_provider_dirs_in_memory_are_removed(ram: Path, tmp_path: Path) -> None:
     on_disk.remove()  # not ours to remove: a no-op
 
 
+@pytest.mark.parametrize(
+    ("label", "prefix"),
+    [
+        ("w-0", "golem-providers-w-0-"),
+        ("tls://127.0.0.1:8786", "golem-providers-tls___127.0.0.1_8786-"),
+    ],
+)
+def test_a_label_names_the_dir_as_a_file_name_part(
+    ram: Path, tmp_path: Path, label: str, prefix: str
+) -> None:
+    """A cluster worker's name (which may be its address) marks its dir, path-safe."""
+    dirs = scratch.provider_dirs(tmp_path / "root", in_memory=True, label=label)
+    assert dirs.root.parent == ram and dirs.root.name.startswith(prefix)
+    dirs.remove()
+
+
 def test_dirs_of_runs_that_are_gone_are_swept(ram: Path, tmp_path: Path) -> None:
     """A run killed outright leaves its dir in memory; the next run removes it, and only it."""
     left = ram / f"{scratch.PREFIX}gone"

@@ -5,8 +5,9 @@ its gRPC server) is most of what a cluster adds to a short subtask. A
 `WorkerStandby` plugin, registered by the node for one run, lives in every
 worker process: it checks once that the worker can start the app, keeps the
 run's fork server, and keeps one provider per worker thread started, each in
-its own fresh dir on the worker's loopback, so an arriving attempt only writes
-its inputs and calls `Compute`. Each provider still serves exactly one
+its own fresh dir (in memory where a tmpfs has room, like a local run's) and
+on the worker's loopback, so an arriving attempt only writes its inputs and
+calls `Compute`. Each provider still serves exactly one
 attempt. When the run ends (the node unregisters the plugin) or the worker
 closes, the providers not used are stopped, their dirs removed and the fork
 server stopped.
@@ -27,7 +28,7 @@ from distributed import WorkerPlugin
 
 from golem_task_api.node.client import ProviderAppClient
 from golem_task_api.node.cluster import runtime as runtimes
-from golem_task_api.node.network import apps
+from golem_task_api.node.network import apps, scratch
 from golem_task_api.node.network.standby import Started, discard
 from golem_task_api.node.services import TaskApiService
 from golem_task_api.wire.dirutils import ProviderTaskDir
@@ -53,7 +54,11 @@ class WorkerStandby(WorkerPlugin):
         self.__init__(state["name"], state["runtime"])  # type: ignore[misc]
 
     async def setup(self, worker: Worker) -> None:
-        self.base = Path(worker.local_directory) / runtimes.PROVIDERS
+        # In memory where there is a tmpfs with room, as a local run's (`network.scratch`).
+        self.dirs = scratch.provider_dirs(
+            Path(worker.local_directory), in_memory=True, label=str(worker.name)
+        )
+        self.base = self.dirs.root
         self.ahead = max(1, int(worker.state.nthreads))
         self.make_service: Callable[[Path], TaskApiService] | None = None
         self._ready: deque[Started] = deque()
@@ -114,6 +119,7 @@ class WorkerStandby(WorkerPlugin):
         if aclose is not None:
             with contextlib.suppress(Exception):
                 await aclose()
+        await asyncio.to_thread(self.dirs.remove)
 
 
 async def release(started: Started) -> None:

@@ -48,21 +48,31 @@ class ProviderDirs:
             os.close(self.lock)
 
 
-def provider_dirs(work_root: Path, in_memory: bool) -> ProviderDirs:
+def provider_dirs(work_root: Path, in_memory: bool, label: str = "") -> ProviderDirs:
     """A fresh dir in memory if asked for and there is room; else `<work root>/providers`.
 
     Memory outlives a run killed outright (SIGKILL, a crash), so dirs left by
     runs that are gone are removed first: a live run holds a lock on its own.
+    `label` (say, a cluster worker's name) goes into the in-memory dir's name.
     """
     memory = memory_dir() if in_memory else None
     if memory is not None:
         sweep(memory)
         try:
-            root = Path(tempfile.mkdtemp(prefix=PREFIX, dir=memory))
+            root = Path(tempfile.mkdtemp(prefix=PREFIX + _safe(label), dir=memory))
             return ProviderDirs(root, _hold(root))
         except OSError:
             pass
     return ProviderDirs(work_root / "providers")
+
+
+def _safe(label: str) -> str:
+    """`label` as a file name part ("" stays ""): a worker's name may be an address."""
+    if not label:
+        return ""
+    return (
+        "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in label)[:40] + "-"
+    )
 
 
 def sweep(memory: Path) -> list[Path]:
