@@ -16,7 +16,6 @@ from pathlib import Path
 
 from golem_task_api.node.services import TaskApiService
 
-
 #: `python` in an app command means the worker's own interpreter.
 _PYTHONS = ("python", "python3", f"python3.{sys.version_info.minor}")
 
