@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from golem_task_api.node.cluster.certs import ClusterCerts, throwaway
+from golem_task_api.node.cluster.local import LOOPBACK_HTTP
 from golem_task_api.node.network import scratch
 from golem_task_api.node.ports import free_port
 
@@ -68,7 +69,8 @@ class DaskCluster:
 
     def start_scheduler(self) -> None:
         args = [DASK, "scheduler", "--protocol", "tls", "--host", "127.0.0.1"]
-        args += ["--port", str(self.port), "--no-dashboard", *self.certs.cli_args()]
+        args += ["--port", str(self.port), "--no-dashboard", *LOOPBACK_HTTP]
+        args += self.certs.cli_args()
         with self._log("scheduler") as log:
             self.scheduler = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -86,7 +88,7 @@ class DaskCluster:
         directory = self.root / name
         directory.mkdir(exist_ok=True)
         worker = [DASK, "worker", self.address, "--name", name, "--nthreads", "1"]
-        worker += ["--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]
+        worker += ["--no-nanny", "--no-dashboard", *LOOPBACK_HTTP, "--host", "127.0.0.1"]
         worker += ["--local-directory", str(directory), *self.certs.cli_args()]
         mounts = "".join(
             f"mount -t tmpfs -o size=1m tmpfs {shlex.quote(str(path))} && "

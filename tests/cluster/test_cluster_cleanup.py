@@ -32,10 +32,11 @@ def test_killed_worker_leaves_no_processes(
         [*args, "--providers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     ) as run:
         try:
+            # An attempt's inputs are written while its provider may still be forking:
+            # wait for the fork server, the provider in Compute and the one started ahead.
             assert wait_until(lambda: providers_running(bare_cluster, "w-0"), 60)
+            assert wait_until(lambda: len(descendants(worker.pid)) >= 3, 30)
             started = descendants(worker.pid)
-            # The fork server, the provider in Compute and the one started ahead at least.
-            assert len(started) >= 3, started
             servers = [p for p in started if "services.forkserver" in " ".join(p.cmdline())]
             assert servers, started
             if with_fork_server:

@@ -40,6 +40,11 @@ QUIET_DASK = {
 }
 
 
+#: Dask serves health and metrics over HTTP even with `--no-dashboard`, on every
+#: interface unless told: here on loopback, like everything else of the cluster.
+LOOPBACK_HTTP = ("--dashboard-address", "127.0.0.1:0")
+
+
 def dask_command() -> str:
     """Dask's own CLI, `dask`, installed beside this interpreter (or on PATH)."""
     beside = Path(sys.executable).parent / "dask"
@@ -71,7 +76,8 @@ class LocalCluster:
         """Start the scheduler, then the workers (not waited for: the client does)."""
         certs = throwaway(self.certs_dir)
         scheduler_file = self.root / "scheduler.json"
-        env = {**os.environ, **QUIET_DASK}
+        # Dask's scratch space (and its lock files) inside ours, removed with it.
+        env = {**os.environ, **QUIET_DASK, "DASK_TEMPORARY_DIRECTORY": str(self.root)}
         self._spawn(
             [
                 "scheduler",
@@ -82,6 +88,7 @@ class LocalCluster:
                 "--port",
                 "0",
                 "--no-dashboard",
+                *LOOPBACK_HTTP,
                 "--scheduler-file",
                 str(scheduler_file),
                 *certs.cli_args(),
@@ -103,6 +110,7 @@ class LocalCluster:
                     str(self.threads),
                     "--no-nanny",
                     "--no-dashboard",
+                    *LOOPBACK_HTTP,
                     "--host",
                     "127.0.0.1",
                     "--local-directory",
