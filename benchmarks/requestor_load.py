@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
+import shutil
 import signal
 import statistics
 import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,10 +232,29 @@ async def stop_py_spy(spy: asyncio.subprocess.Process | None) -> None:
         await spy.wait()
 
 
+#: Dirs of finished measurements, removed when the whole run ends: on ext4 a file
+#: created within ~30 s of mass deletions pays a scan past the freed inodes, so
+#: removing one measurement's 20,000 files just before the next would tax that one.
+_SPENT: list[Path] = []
+
+
+@contextlib.contextmanager
+def kept_until_the_end(prefix: str) -> Iterator[Path]:
+    """A fresh temporary dir, removed by `remove_spent` after every measurement."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    _SPENT.append(tmp)
+    yield tmp
+
+
+def remove_spent() -> None:
+    while _SPENT:
+        shutil.rmtree(_SPENT.pop(), ignore_errors=True)
+
+
 async def measure(parts: int, concurrency: int) -> dict[str, float]:
     """The requestor on a task of `parts` parts, every part verified."""
-    with tempfile.TemporaryDirectory(prefix="requestor-load-") as tmp:
-        requestor = await Requestor(Path(tmp) / "work").start()
+    with kept_until_the_end("requestor-load-") as tmp:
+        requestor = await Requestor(tmp / "work").start()
         try:
             results = await requestor.create_task("load", parts)
             spy = await start_py_spy(requestor.pid)
@@ -254,8 +276,8 @@ async def measure(parts: int, concurrency: int) -> dict[str, float]:
 
 async def measure_ceiling(pairs: int, concurrency: int) -> dict[str, float]:
     """An empty `grpc.aio` server (`empty_requestor.py`) driven the same way."""
-    with tempfile.TemporaryDirectory(prefix="requestor-ceiling-") as tmp:
-        requestor = await Requestor(Path(tmp) / "work", EMPTY_COMMAND).start()
+    with kept_until_the_end("requestor-ceiling-") as tmp:
+        requestor = await Requestor(tmp / "work", EMPTY_COMMAND).start()
         try:
             task_dir = requestor.task_dir("load")
             task_dir.prepare()
@@ -338,7 +360,10 @@ def main() -> None:
     USE_TLS, PY_SPY_OUT = args.tls, args.py_spy
     if args.profile:
         APP_COMMAND[1:1] = ["-m", "cProfile", "-o", str(args.profile)]
-    report = asyncio.run(run(args.parts, args.concurrency, args.rounds, not args.no_ceiling))
+    try:
+        report = asyncio.run(run(args.parts, args.concurrency, args.rounds, not args.no_ceiling))
+    finally:
+        remove_spent()
     if args.json:
         print(json.dumps(report))
         return
