@@ -1,4 +1,4 @@
-"""One run from the command line: hold the work root, check --out, run, report.
+"""One run from the command line: check --out, hold the work root, run, report.
 
 Everything that can be checked is checked before any app starts (one
 `prog: error:` line, exit 2): the work root is free (a lock held for the
@@ -55,8 +55,8 @@ def load_saved(parser: argparse.ArgumentParser, root: Path) -> dict[str, Any]:
 def preflight(
     parser: argparse.ArgumentParser, args: argparse.Namespace, task_id: str | None
 ) -> None:
-    """Exit 2 now if `--out` cannot take the results: before a cluster is started or
-    reached (`hold` checks again, holding the work root)."""
+    """Exit 2 if `--out` cannot take the results: the first check of a run, before
+    the work root is held and before a cluster is started or reached."""
     problem = results.check_out_dir(args.out, task_id, args.force)
     if problem:
         parser.error(problem)
@@ -69,9 +69,9 @@ def hold(
     settings: dict[str, Any],
     resume_command: str,
 ) -> Session:
-    """Lock the work root, check `--out`, save the settings (the config's, and the app's
-    `settings`); exit 2 if anything is unusable."""
-    resume, task_id = args.resume is not None, config.task_id
+    """Lock the work root and save the settings (the config's, and the app's `settings`);
+    exit 2 if it is unusable. `--out` was checked by `preflight`."""
+    resume = args.resume is not None
     given = args.resume if resume else args.work_root
     root = given.resolve() if given is not None else Path(tempfile.mkdtemp(prefix="golem-run-"))
     try:
@@ -97,9 +97,6 @@ def hold(
                 f"--work-root {root} already holds task {existing['task_id']}; carry on with "
                 f"'{command}', or choose another --work-root",
             )
-    problem = results.check_out_dir(args.out, task_id, args.force)
-    if problem:
-        _refuse(parser, session, problem)
     if not resume:
         workroot.save_run(root, {**config.saved(), **settings})
     return session
