@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
 import os
@@ -34,7 +33,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -238,12 +236,11 @@ async def stop_py_spy(spy: asyncio.subprocess.Process | None) -> None:
 _SPENT: list[Path] = []
 
 
-@contextlib.contextmanager
-def kept_until_the_end(prefix: str) -> Iterator[Path]:
+def kept_until_the_end(prefix: str) -> Path:
     """A fresh temporary dir, removed by `remove_spent` after every measurement."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     _SPENT.append(tmp)
-    yield tmp
+    return tmp
 
 
 def remove_spent() -> None:
@@ -253,19 +250,19 @@ def remove_spent() -> None:
 
 async def measure(parts: int, concurrency: int) -> dict[str, float]:
     """The requestor on a task of `parts` parts, every part verified."""
-    with kept_until_the_end("requestor-load-") as tmp:
-        requestor = await Requestor(tmp / "work").start()
-        try:
-            results = await requestor.create_task("load", parts)
-            spy = await start_py_spy(requestor.pid)
-            figures = await drive(requestor, results, parts, concurrency)
-            await stop_py_spy(spy)
-            outputs = requestor.task_dir("load").task_outputs_dir
-            done = len(list(outputs.iterdir()))
-        finally:
-            await requestor.stop()
-        await requestor.service.wait_until_shutdown_complete(10.0)
-        fsyncs = requestor.fsyncs()
+    tmp = kept_until_the_end("requestor-load-")
+    requestor = await Requestor(tmp / "work").start()
+    try:
+        results = await requestor.create_task("load", parts)
+        spy = await start_py_spy(requestor.pid)
+        figures = await drive(requestor, results, parts, concurrency)
+        await stop_py_spy(spy)
+        outputs = requestor.task_dir("load").task_outputs_dir
+        done = len(list(outputs.iterdir()))
+    finally:
+        await requestor.stop()
+    await requestor.service.wait_until_shutdown_complete(10.0)
+    fsyncs = requestor.fsyncs()
     if done != parts:
         raise RuntimeError(f"{parts} parts but {done} outputs")
     if fsyncs is not None:
@@ -276,16 +273,16 @@ async def measure(parts: int, concurrency: int) -> dict[str, float]:
 
 async def measure_ceiling(pairs: int, concurrency: int) -> dict[str, float]:
     """An empty `grpc.aio` server (`empty_requestor.py`) driven the same way."""
-    with kept_until_the_end("requestor-ceiling-") as tmp:
-        requestor = await Requestor(tmp / "work", EMPTY_COMMAND).start()
-        try:
-            task_dir = requestor.task_dir("load")
-            task_dir.prepare()
-            text = INPUT_TEXT + "0" * 32  # a part's input: the text and a salt
-            zips.write_zip(task_dir.subtask_inputs_dir / "empty.zip", zips.INPUT_MEMBER, text)
-            return await drive(requestor, {text: result_zip(text)}, pairs, concurrency)
-        finally:
-            await requestor.stop()
+    tmp = kept_until_the_end("requestor-ceiling-")
+    requestor = await Requestor(tmp / "work", EMPTY_COMMAND).start()
+    try:
+        task_dir = requestor.task_dir("load")
+        task_dir.prepare()
+        text = INPUT_TEXT + "0" * 32  # a part's input: the text and a salt
+        zips.write_zip(task_dir.subtask_inputs_dir / "empty.zip", zips.INPUT_MEMBER, text)
+        return await drive(requestor, {text: result_zip(text)}, pairs, concurrency)
+    finally:
+        await requestor.stop()
 
 
 FIGURES = (
