@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import itertools
 import json
 import os
@@ -237,12 +238,13 @@ _SPENT: list[Path] = []
 
 
 def kept_until_the_end(prefix: str) -> Path:
-    """A fresh temporary dir, removed by `remove_spent` after every measurement."""
+    """A fresh temporary dir, removed by `remove_spent` when the process exits."""
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     _SPENT.append(tmp)
     return tmp
 
 
+@atexit.register  # whoever measured (this script, `local_run.py`), at its exit
 def remove_spent() -> None:
     while _SPENT:
         shutil.rmtree(_SPENT.pop(), ignore_errors=True)
@@ -357,10 +359,7 @@ def main() -> None:
     USE_TLS, PY_SPY_OUT = args.tls, args.py_spy
     if args.profile:
         APP_COMMAND[1:1] = ["-m", "cProfile", "-o", str(args.profile)]
-    try:
-        report = asyncio.run(run(args.parts, args.concurrency, args.rounds, not args.no_ceiling))
-    finally:
-        remove_spent()
+    report = asyncio.run(run(args.parts, args.concurrency, args.rounds, not args.no_ceiling))
     if args.json:
         print(json.dumps(report))
         return
