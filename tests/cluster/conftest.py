@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.support import DaskCluster, can_unshare, leftovers, make_cluster, wait_until
+from tests.cluster.support import DaskCluster, can_unshare, make_cluster, stop_leaving_nothing
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +25,7 @@ def cluster(tmp_path: Path) -> Iterator[DaskCluster]:
         dask.wait_for_workers(2)
         yield dask
     finally:
-        dask.stop()
-        assert wait_until(lambda: not leftovers(str(tmp_path)), 10), leftovers(str(tmp_path))
+        stop_leaving_nothing(dask, tmp_path)
 
 
 @pytest.fixture
@@ -36,8 +35,7 @@ def bare_cluster(tmp_path: Path) -> Iterator[DaskCluster]:
     try:
         yield dask
     finally:
-        dask.stop()
-        assert wait_until(lambda: not leftovers(str(tmp_path)), 10), leftovers(str(tmp_path))
+        stop_leaving_nothing(dask, tmp_path)
 
 
 @pytest.fixture

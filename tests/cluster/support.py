@@ -246,3 +246,19 @@ def providers_running(cluster: DaskCluster, worker: str) -> bool:
     if memory is not None:
         places += memory.glob(f"{scratch.PREFIX}{worker}-*")
     return any(path.is_file() for found in places for path in found.glob("*/subtask_inputs/*"))
+
+
+def stop_leaving_nothing(cluster: DaskCluster, tmp_path: Path) -> None:
+    """Stop the cluster; no process mentioning the test's dir may outlive it."""
+    cluster.stop()
+    assert wait_until(lambda: not leftovers(str(tmp_path)), 10), leftovers(str(tmp_path))
+
+
+def the_one_failed_attempt(done: subprocess.CompletedProcess[str]) -> str:
+    """The run (`--json`) finished with exactly one failed attempt: its stderr line."""
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "finished" and report["failed_attempts"] == 1
+    failures = [line for line in done.stderr.splitlines() if "failed on" in line]
+    assert len(failures) == 1, done.stderr
+    return failures[0]

@@ -21,6 +21,7 @@ from tests.cluster.support import (
     manifest_results,
     providers_running,
     run_cli,
+    the_one_failed_attempt,
     tutorial_run,
     wait_until,
 )
@@ -55,14 +56,9 @@ def test_worker_without_the_app_is_one_clear_failed_attempt(
     bare_cluster.start_worker("w-1", hide=(APP_SOURCES,))  # tutorial_app not on this machine
     bare_cluster.wait_for_workers(2)
     args = tutorial_run(bare_cluster, node, "--difficulty", "16", "--subtasks", "8")
-    done = run_cli([*args, "--providers", "2", "--json"])
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    assert report["status"] == "finished" and report["failed_attempts"] == 1
-    failures = [line for line in done.stderr.splitlines() if "failed on" in line]
-    assert len(failures) == 1, done.stderr
-    assert "app missing on worker w-1" in failures[0]
-    assert "tutorial_app.entrypoint is not installed" in failures[0]
+    failure = the_one_failed_attempt(run_cli([*args, "--providers", "2", "--json"]))
+    assert "app missing on worker w-1" in failure
+    assert "tutorial_app.entrypoint is not installed" in failure
     assert_verified_once(node, 8)
 
 

@@ -12,10 +12,10 @@ from tests.cluster.support import (
     TUTORIAL_APP,
     DaskCluster,
     can_unshare,
-    leftovers,
     make_cluster,
     run_cli,
-    wait_until,
+    stop_leaving_nothing,
+    the_one_failed_attempt,
 )
 from tests.docker.support import docker
 
@@ -30,8 +30,7 @@ def dask(tmp_path: Path, docker_image: str) -> Iterator[DaskCluster]:
     try:
         yield cluster
     finally:
-        cluster.stop()
-        assert wait_until(lambda: not leftovers(str(tmp_path)), 10), leftovers(str(tmp_path))
+        stop_leaving_nothing(cluster, tmp_path)
         containers = docker("ps", "-aq", "--filter", f"volume={tmp_path / 'cluster'}").stdout
         assert not containers.split(), containers  # a run stops every container it started
 
@@ -67,11 +66,6 @@ def test_worker_whose_docker_lacks_the_image_is_one_clear_failed_attempt(
     # This worker's docker reaches no engine, so it has no image to start.
     dask.start_worker("w-1", env={"DOCKER_HOST": f"unix://{tmp_path}/no-engine.sock"})
     dask.wait_for_workers(2)
-    done = run_cli(docker_run(dask, tmp_path, 4), timeout=240)
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    assert report["status"] == "finished" and report["failed_attempts"] == 1
-    failures = [line for line in done.stderr.splitlines() if "failed on" in line]
-    assert len(failures) == 1, done.stderr
-    assert "app missing on worker w-1" in failures[0]
-    assert "image golemfactory/tutorialapp:" in failures[0] and "not available" in failures[0]
+    failure = the_one_failed_attempt(run_cli(docker_run(dask, tmp_path, 4), timeout=240))
+    assert "app missing on worker w-1" in failure
+    assert "image golemfactory/tutorialapp:" in failure and "not available" in failure
