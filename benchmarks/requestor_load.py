@@ -250,9 +250,32 @@ def remove_spent() -> None:
         shutil.rmtree(_SPENT.pop(), ignore_errors=True)
 
 
+def file_create_us(directory: Path, count: int = 300) -> float:
+    """Microseconds per small-file create (and write, close) in `directory`, now.
+
+    What a create costs depends on the disk's recent past: a journal-less ext4
+    (this project's VMs) skips inodes freed in the last 1-5 minutes while it
+    looks for a free one, so after a mass deletion near `directory` (an earlier
+    run's clean-up, a test suite) a create costs up to 25 times more. The
+    requestor makes 2 files per pair and the ceiling none, so the ratio is only
+    comparable between runs whose figure here is alike. The files stay until
+    the end (removing them now would tax what follows).
+    """
+    probe = directory / "create-probe"
+    probe.mkdir()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    started = time.perf_counter()
+    for n in range(count):
+        fd = os.open(probe / f"{n}.zip", flags, 0o644)
+        os.write(fd, b"\0" * 300)
+        os.close(fd)
+    return (time.perf_counter() - started) * 1e6 / count
+
+
 async def measure(parts: int, concurrency: int) -> dict[str, float]:
     """The requestor on a task of `parts` parts, every part verified."""
     tmp = kept_until_the_end("requestor-load-")
+    create_us = file_create_us(tmp)
     requestor = await Requestor(tmp / "work").start()
     try:
         results = await requestor.create_task("load", parts)
@@ -267,6 +290,7 @@ async def measure(parts: int, concurrency: int) -> dict[str, float]:
     fsyncs = requestor.fsyncs()
     if done != parts:
         raise RuntimeError(f"{parts} parts but {done} outputs")
+    figures["file_create_us"] = create_us
     if fsyncs is not None:
         figures["fsyncs_per_pair"] = fsyncs["fsyncs"] / parts
         figures["fsync_ms_per_pair"] = fsyncs["fsync_seconds"] * 1000 / parts
@@ -299,6 +323,7 @@ FIGURES = (
     "node_cpu_ms_per_pair",
     "fsyncs_per_pair",
     "fsync_ms_per_pair",
+    "file_create_us",
 )
 
 

@@ -31,7 +31,7 @@ from golem_task_api.wire.enums import VerifyResult
 from tutorial_app.core.state import TaskState
 from tutorial_app.handlers import commands, repair
 from tutorial_app.search import pow
-from tutorial_app.store import snapshot, store
+from tutorial_app.store import snapshot, store, syncing
 
 from tests.robustness.load_common import (
     INPUT_TEXT,
@@ -41,6 +41,7 @@ from tests.robustness.load_common import (
     put_result,
     read_input,
 )
+from tests.tutorial_app.support import fsync_running
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -209,14 +210,14 @@ def failing(code: int) -> Callable[..., Any]:
     return fail
 
 
-def on_journal(real: Callable[..., Any], fake: Callable[..., Any]) -> Callable[..., Any]:
-    """os.write that is `fake` for the task's journal and `real` for other files
-    (the input zip is written with os.write too, before the journal)."""
+def split_write(journal: Callable[..., Any], others: Callable[..., Any]) -> Callable[..., Any]:
+    """os.write that is `journal` for the task's journal and `others` for other files
+    (input zips and published results are written with os.write too, before the journal)."""
 
     def write(fd: int, data: Any) -> Any:
         if os.readlink(f"/proc/self/fd/{fd}").endswith(store.JOURNAL_NAME):
-            return fake(fd, data)
-        return real(fd, data)
+            return journal(fd, data)
+        return others(fd, data)
 
     return write
 
@@ -233,7 +234,7 @@ async def test_failed_journal_write_changes_nothing(
 ) -> None:
     tasks = await started(task_dir)
     before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
-    monkeypatch.setattr(os, "write", on_journal(os.write, failing(code)))
+    monkeypatch.setattr(os, "write", split_write(failing(code), os.write))
     with pytest.raises(OSError, match=f"could not save the task state.*{os.strerror(code)}"):
         await commands.next_subtask(tasks, task_dir, "b", "node")
     monkeypatch.undo()
@@ -259,7 +260,7 @@ async def test_torn_write_is_cut_before_the_next_append(
         writes.append(fd)
         return real_write(fd, bytes(data)[: len(data) // 2])
 
-    monkeypatch.setattr(os, "write", on_journal(real_write, half_then_full))
+    monkeypatch.setattr(os, "write", split_write(half_then_full, real_write))
     if cut_fails:
         monkeypatch.setattr(os, "ftruncate", failing(errno.EIO))
     with pytest.raises(OSError, match="could not save the task state"):
@@ -280,7 +281,7 @@ async def test_failed_fsync_fails_the_call_and_rolls_back(
     part_input = await _part_input(tasks, task_dir, "a")
     put_result(task_dir, "a", part_input)
     before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
-    monkeypatch.setattr(os, "fsync", failing(errno.EIO))
+    monkeypatch.setattr(syncing, "fsync", fsync_running(failing(errno.EIO)))
     with pytest.raises(OSError, match=r"could not save the task state.*Input/output error"):
         await commands.verify(tasks, task_dir, "a")
     monkeypatch.undo()
@@ -306,6 +307,31 @@ async def test_failed_input_write_assigns_nothing(
     monkeypatch.undo()
     assert await memory(tasks, task_dir) == before_memory
     assert disk(task_dir) == before_disk
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO])
+async def test_failed_result_publish_accepts_nothing(
+    task_dir: RequestorTaskDir, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    """Our zip of an accepted result cannot be written: the verdict is not journaled,
+    nothing is left in task_outputs, and the node's retry is accepted."""
+    tasks = await started(task_dir)
+    part_input = await _part_input(tasks, task_dir, "a")
+    put_result(task_dir, "a", part_input)
+    before_memory, before_disk = await memory(tasks, task_dir), disk(task_dir)
+    monkeypatch.setattr(os, "replace", failing(code))
+    monkeypatch.setattr(os, "write", split_write(os.write, half_then_failing(os.write, code)))
+    with pytest.raises(OSError, match=os.strerror(code)):
+        await commands.verify(tasks, task_dir, "a")
+    monkeypatch.undo()
+    assert await memory(tasks, task_dir) == before_memory
+    assert disk(task_dir) == before_disk
+    assert list(task_dir.task_outputs_dir.iterdir()) == []
+    assert await commands.verify(tasks, task_dir, "a") == (
+        VerifyResult.SUCCESS,
+        _reason(part_input),
+    )
+    assert [p.name for p in task_dir.task_outputs_dir.iterdir()] == ["a.zip"]
 
 
 def half_then_failing(real: Callable[[int, Any], int], code: int) -> Callable[[int, Any], int]:
@@ -381,7 +407,7 @@ async def test_failed_group_fsync_fails_every_waiting_call(
         time.sleep(0.02)  # let the other calls write and queue behind this fsync
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    monkeypatch.setattr(os, "fsync", slow_eio)
+    monkeypatch.setattr(syncing, "fsync", fsync_running(slow_eio))
     calls = [commands.next_subtask(tasks, task_dir, f"b{n}", "node") for n in range(3)]
     results = await asyncio.gather(*calls, return_exceptions=True)
     monkeypatch.undo()

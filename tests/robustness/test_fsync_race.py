@@ -1,11 +1,11 @@
 """A failed journal fsync while a Verify is in flight (issue 13, defect 4).
 
-Verify judges a result outside the task lock, with a staged copy waiting in
-`task_outputs`. If another call's fsync fails meanwhile, the store rolls
-back; it used to forget that the task's files were repaired, so the reload
-repaired again and deleted the staged file: a valid result was rejected, or
-the state said verified while the call failed and `task_outputs` lacked
-the result. Here the judging thread is held at exactly that moment.
+Verify judges a result outside the task lock. If another call's fsync fails
+meanwhile, the store rolls back; it used to forget that the task's files
+were repaired, so the reload repaired again and deleted the copy Verify had
+staged in `task_outputs`: a valid result was rejected, or the state said
+verified while the call failed and `task_outputs` lacked the result. Here
+the judging thread is held at exactly that moment.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from golem_task_api.wire.enums import VerifyResult
 from tutorial_app.core.state import SubtaskStatus
 from tutorial_app.files import verdict, zips
 from tutorial_app.handlers import commands, repair
-from tutorial_app.store import store
+from tutorial_app.store import store, syncing
 
 from tests.robustness.load_common import put_result
+from tests.tutorial_app.support import fsync_running
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -34,21 +35,21 @@ BIG_TEXT = "a verify in flight " * 5000
 
 
 class HeldJudging:
-    """Replaces the judging step: signal when the result is staged, then wait."""
+    """Replaces the judging step: signal when the result is judged, then wait."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.staged = asyncio.Event()
+        self.judged = asyncio.Event()
         self.release = threading.Event()
         loop = asyncio.get_running_loop()
-        original = verdict.judge_and_stage
+        original = verdict.judge
 
         def held(*args: object) -> object:
             found = original(*args)  # type: ignore[arg-type]
-            loop.call_soon_threadsafe(self.staged.set)
+            loop.call_soon_threadsafe(self.judged.set)
             self.release.wait(30)
             return found
 
-        monkeypatch.setattr(verdict, "judge_and_stage", held)
+        monkeypatch.setattr(verdict, "judge", held)
 
 
 def fail_fsync(fd: int) -> None:
@@ -92,9 +93,9 @@ async def test_another_calls_failed_fsync_keeps_a_verify_in_flight_whole(
     tasks = await started(task_dir)
     judging = HeldJudging(monkeypatch)
     verify = asyncio.create_task(commands.verify(tasks, task_dir, "a"))
-    await judging.staged.wait()
+    await judging.judged.wait()
     with monkeypatch.context() as broken:
-        broken.setattr(os, "fsync", fail_fsync)
+        broken.setattr(syncing, "fsync", fsync_running(fail_fsync))
         with pytest.raises(OSError, match="could not save"):
             await commands.abort_subtask(tasks, task_dir, "b")
     judging.release.set()
@@ -113,9 +114,9 @@ async def test_a_verify_whose_own_fsync_fails_publishes_nothing(
     tasks = await started(task_dir)
     judging = HeldJudging(monkeypatch)
     verify = asyncio.create_task(commands.verify(tasks, task_dir, "a"))
-    await judging.staged.wait()
+    await judging.judged.wait()
     with monkeypatch.context() as broken:
-        broken.setattr(os, "fsync", fail_fsync)
+        broken.setattr(syncing, "fsync", fsync_running(fail_fsync))
         judging.release.set()
         with pytest.raises(OSError, match="could not save"):
             await verify

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,17 @@ def disk_fingerprint(task_dir: Path) -> dict[str, str]:
         path = task_dir / name
         found[name] = hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "-"
     return found
+
+
+def fsync_running(work: Callable[[int], None]) -> Callable[[int], asyncio.Future[None]]:
+    """A stand-in for `tutorial_app.store.syncing.fsync` that runs `work(fd)` on a thread
+    instead: what it raises is the journal's fsync error, whichever way (native AIO or
+    the thread) the loop would have fsync'd."""
+
+    def fsync(fd: int) -> asyncio.Future[None]:
+        return asyncio.get_running_loop().run_in_executor(None, work, fd)
+
+    return fsync
 
 
 _REPO = Path(__file__).resolve().parents[2]

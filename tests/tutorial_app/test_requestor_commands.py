@@ -376,6 +376,33 @@ async def test_concurrent_next_subtasks_get_distinct_parts(
     assert len({sub.part for sub in loaded.subtasks.values()}) == 20
 
 
+async def test_every_reply_finds_its_files_though_a_compaction_falls_among_the_calls(
+    task_dir: RequestorTaskDir,
+) -> None:
+    """The fsync thread writes a reply's files; a compaction (which marks everything
+    durable at once) must not let a reply out before its files exist."""
+    tasks = store.TaskStore(min_compact_events=1, repair=repair.repair)
+    await commands.create_task(tasks, task_dir, 6, {"difficulty": 1, "resources": ["input.txt"]})
+    seen: list[str] = []
+
+    async def assign_then_look(sid: str) -> None:
+        reply = await commands.next_subtask(tasks, task_dir, sid, "n")
+        assert reply is not None
+        seen.append(part_input(task_dir, sid))  # at once: no await between reply and look
+
+    async def verify_then_look(sid: str) -> None:
+        deliver(task_dir, sid, solve(task_dir, sid, 1))
+        result, reason = await commands.verify(tasks, task_dir, sid)
+        assert result is VerifyResult.SUCCESS, reason
+        assert (task_dir.task_outputs_dir / f"{sid}.zip").is_file()
+
+    await asyncio.gather(*(assign_then_look(f"s{n}") for n in range(6)))
+    await asyncio.gather(*(verify_then_look(f"s{n}") for n in range(6)))
+    loaded, _ = store.read_task(task_dir)
+    assert loaded is not None and not (task_dir / store.JOURNAL_NAME).read_bytes()
+    assert sorted(seen) == sorted(loaded.part_input(part) for part in range(6))
+
+
 async def test_unreadable_input_is_a_bad_argument(
     tasks: store.TaskStore, task_dir: RequestorTaskDir, monkeypatch: pytest.MonkeyPatch
 ) -> None:

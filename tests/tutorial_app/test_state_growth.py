@@ -11,7 +11,6 @@ figures go to stdout, and `benchmarks/store_stall.py` measures them.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
@@ -21,7 +20,9 @@ import pytest
 from golem_task_api.wire.dirutils import RequestorTaskDir
 from tutorial_app.files import zips
 from tutorial_app.handlers import commands, repair
-from tutorial_app.store import snapshot, store
+from tutorial_app.store import snapshot, store, syncing
+
+from tests.tutorial_app.support import fsync_running
 
 T = TypeVar("T")
 STALL_BOUND_SECONDS = 0.5
@@ -54,7 +55,7 @@ class Ticker:
 @pytest.fixture
 async def no_fsync(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
     """Durability is not what these tests measure; fsyncs would only make them slow."""
-    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    monkeypatch.setattr(syncing, "fsync", fsync_running(lambda fd: None))
     yield
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,29 +44,6 @@ def judge(result_zip: Path, input_data: str, difficulty: int) -> Verdict:
 def published_bytes(proof: pow.Proof) -> bytes:
     """The file published for a verified proof: ours, the same for the same proof."""
     return zips.result_zip_bytes(proof.to_line())
-
-
-def judge_and_stage(
-    result_zip: Path,
-    target: Path,
-    input_data: str,
-    difficulty: int,
-) -> tuple[Verdict, Path | None]:
-    """The verdict, and for a good result our canonical zip staged next to `target`
-    (not fsync'd: `tutorial_app.handlers.repair` rebuilds it; a crash leaves at most a stray
-    staged file, which repair removes).
-    """
-    found = judge(result_zip, input_data, difficulty)
-    if found.proof is None:
-        return found, None
-    staged = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        zips.write_new(staged, published_bytes(found.proof))
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(staged)
-        raise
-    return found, staged
 
 
 def restore_published(

@@ -1,13 +1,13 @@
 """The requestor's use cases: lock, load, plan a move, do its file work, commit.
 
 File work that a reply promises (an input zip, a result published in
-`task_outputs`, a result removed) is done before the reply, next to the
-journal write, and the journal is fsync'd before the reply, so a crash at
-any instant leaves a state the node can continue from. Apart from the
-directory a discard removed results from, only the journal is fsync'd per
-call (and one fsync serves all the calls waiting for it): input zips and
-result copies are rebuilt from the state by `tutorial_app.handlers.repair` after a
-restart.
+`task_outputs`, a result removed) is done before the reply, just before
+the journal write (under the lock), and the journal is fsync'd before the
+reply, so a crash at any instant leaves a state the node can continue
+from. Apart from the directory a discard removed results from, only the
+journal is fsync'd per call (and one fsync serves all the calls waiting
+for it): input zips and published results are rebuilt from the state by
+`tutorial_app.handlers.repair` after a restart.
 Every command runs in `tasks.session(task_dir)`: locked, loaded, commit,
 durable on exit. Calls on one task queue for its lock, so the lock is held
 only for cheap work: Verify judges a result before it takes the lock for
@@ -104,53 +104,38 @@ async def next_subtask(
 async def verify(
     tasks: store.TaskStore, task_dir: RequestorTaskDir, subtask_id: str
 ) -> tuple[VerifyResult, str]:
-    """Judge outside the lock (a staged copy of a good result), then commit under it."""
+    """Judge outside the lock, then, under it, publish our zip of an accepted proof in
+    `task_outputs` and commit the verdict."""
     params.check_subtask_id(subtask_id)
-    async with tasks.session(task_dir) as session:
+    async with tasks.session(task_dir, look_only=True) as session:
         task = session.require()
         moves.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
         part_input, difficulty = task.part_input(task.subtask(subtask_id).part), task.difficulty
     name = zips.subtask_zip_name(subtask_id)
     result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
+    found = await _file_work(len(part_input), verdict.judge, result_zip, part_input, difficulty)
     target = task_dir.task_outputs_dir / name
-    found, staged = await _file_work(
-        len(part_input),
-        verdict.judge_and_stage,
-        result_zip,
-        target,
-        part_input,
-        difficulty,
-    )
     published = False
     try:
         async with tasks.session(task_dir) as session:
             task = session.require()
             events = moves.plan_verdict(task, subtask_id, found.ok, found.reason, found.proof)
-            await session.commit(events)  # if saving fails, nothing is published
-            if staged is not None:
-                _publish(staged, target)
-                staged, published = None, True
+            if found.proof is not None:  # one create and a small write: in the loop
+                zips.write_new(target, verdict.published_bytes(found.proof))
+                published = True
+            await session.commit(events)
     except store.JournalError:
         if published:  # the state rolled back to before the verdict: so do task_outputs
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(target)
         raise
-    finally:
-        if staged is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(staged)
     logger.info("subtask %s: %s (%s)", subtask_id, "accepted" if found.ok else "rejected", found)
     result = VerifyResult.SUCCESS if found.ok else VerifyResult.FAILURE
     return result, found.reason
 
 
-def _publish(staged: Path, target: Path) -> None:
-    """Put an accepted result where the user gets it (one rename: cheap in the loop)."""
-    os.replace(staged, target)
-
-
 async def _file_work(size: int, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run small file work in the loop (a thread hop costs more than a few small
+    """Run work on a small input in the loop (a thread hop costs more than a few small
     page-cache syscalls and queues for the GIL); big inputs go to a thread."""
     if size <= INLINE_WORK_BYTES:
         return work(*args, **kwargs)

@@ -5,9 +5,8 @@ its events are on disk. Writes happen under the task lock (in order, and
 small: they only reach the page cache); the fsync happens after the lock
 is released, and one fsync covers every call that wrote before it began,
 so concurrent calls share it instead of queueing for one each. The fsync
-runs on one long-lived thread (`Syncer`): a pool's hand-off per fsync
-(work item, futures, two alternating workers) cost more GIL hand-overs and
-thread switches than the rest of the call's syscalls together.
+runs off the loop (`syncing`: in the kernel through native AIO, else on one
+long-lived thread).
 
 A failed write is cut back off the file, so the journal never keeps a torn
 line for the next append to glue onto. A failed fsync poisons the journal:
@@ -21,71 +20,17 @@ import asyncio
 import contextlib
 import logging
 import os
-import queue
-import threading
 from pathlib import Path
 
 from golem_task_api.wire.durable import fsync_dir
+
+from tutorial_app.store import syncing
 
 logger = logging.getLogger(__name__)
 
 
 class JournalError(OSError):
     """Saving the task state failed; the reply must be an error."""
-
-
-class Syncer:
-    """One daemon thread that fsyncs file descriptors for the event loop.
-
-    Requests queue in order; each is answered on its loop with a future, so
-    the loop never blocks on the disk and the thread touches the GIL only
-    to take a request and to hand back the answer.
-    """
-
-    def __init__(self) -> None:
-        self._requests: queue.SimpleQueue[
-            tuple[int, asyncio.Future[None], asyncio.AbstractEventLoop]
-        ] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start = threading.Lock()
-
-    def fsync(self, fd: int) -> asyncio.Future[None]:
-        """A future done once `fd` is fsync'd (its exception: the fsync's OSError)."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._requests.put((fd, done, loop))
-        if self._thread is None or not self._thread.is_alive():
-            with self._start:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(
-                        target=self._serve, name="journal-fsync", daemon=True
-                    )
-                    self._thread.start()
-        return done
-
-    def _serve(self) -> None:
-        while True:
-            fd, done, loop = self._requests.get()
-            error: Exception | None = None
-            try:
-                os.fsync(fd)
-            except Exception as exc:  # an OSError; anything else must reach the waiter too
-                error = exc
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-                loop.call_soon_threadsafe(_settle, done, error)
-
-
-def _settle(done: asyncio.Future[None], error: Exception | None) -> None:
-    if done.cancelled():
-        return
-    if error is None:
-        done.set_result(None)
-    else:
-        done.set_exception(error)
-
-
-#: The process's fsync thread (started at the first fsync).
-SYNCER = Syncer()
 
 
 class Journal:
@@ -149,7 +94,7 @@ class Journal:
     async def _flush(self) -> None:
         seq, size, epoch = self.written_seq, self.size, self._epoch
         try:
-            await SYNCER.fsync(self._fd)
+            await syncing.fsync(self._fd)
         except OSError as exc:
             if epoch == self._epoch:  # else a compaction made it all durable meanwhile
                 self.poisoned = exc

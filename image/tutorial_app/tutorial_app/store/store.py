@@ -106,8 +106,13 @@ class TaskStore:
         self._repair = repair
 
     @contextlib.asynccontextmanager
-    async def session(self, task_dir: Path) -> AsyncIterator[Session]:
-        """Locked and loaded; on the way out, wait until what the call saw is durable."""
+    async def session(self, task_dir: Path, *, look_only: bool = False) -> AsyncIterator[Session]:
+        """Locked and loaded; on the way out, wait until what the call saw is durable.
+
+        `look_only`: no wait on the way out, for a look whose outcome is only ever
+        reported through a later session's commit (which waits for everything) or
+        through an error (which waits for nothing).
+        """
         key = os.path.abspath(task_dir)
         entry = self._cache.entry(key)
         entry.users += 1
@@ -116,7 +121,7 @@ class TaskStore:
                 await self._load(task_dir, key, entry)
                 yield Session(self, task_dir, entry)
                 journal, seq = entry.journal, entry.state.seq if entry.state else 0
-            if journal is not None:
+            if journal is not None and not look_only:
                 try:
                     await journal.wait_durable(seq)
                 except JournalError:
