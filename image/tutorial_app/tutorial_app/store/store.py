@@ -44,6 +44,8 @@ from tutorial_app.store.task_cache import MAX_CACHED_SETTLED, MAX_CACHED_TASKS, 
 logger = logging.getLogger(__name__)
 
 MIN_COMPACT_EVENTS = 1000
+#: A journal line's encoder, made once (`json.dumps` with options builds one per call).
+_LINE = json.JSONEncoder(ensure_ascii=False)
 
 __all__ = [
     "JOURNAL_NAME",
@@ -179,7 +181,7 @@ class TaskStore:
         if state is None or journal is None:
             raise RuntimeError(f"commit before load for {task_dir}")
         lines = b"".join(
-            json.dumps(events.to_json(event, state.seq + i), ensure_ascii=False).encode() + b"\n"
+            _LINE.encode(events.to_json(event, state.seq + i)).encode() + b"\n"
             for i, event in enumerate(planned, 1)
         )
         try:
