@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 #: Fsyncs one loop may have in the kernel at once (one per journal being
 #: flushed); past it, or if a submission fails, an fsync goes to the thread.
 MAX_IN_FLIGHT = 64
-#: `TASK_API_FSYNC=thread` forces the thread (tests; a kernel whose AIO misbehaves).
-FORCE_ENV = "TASK_API_FSYNC"
+#: `TUTORIAL_APP_FSYNC=thread` forces the thread (tests; a kernel whose AIO misbehaves).
+FORCE_ENV = "TUTORIAL_APP_FSYNC"
 
 
 class Syncer(Protocol):
