@@ -94,6 +94,26 @@ def test_without_native_aio_the_thread_fsyncs(
     assert "native AIO is unavailable" in caplog.text
 
 
+def test_when_caio_cannot_load_linux_aio_the_thread_fsyncs(
+    journal_fd: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What caio does where seccomp refuses io_setup (seen in a container run with a
+    profile without it): linux_aio's module init probes io_setup and raises ImportError,
+    and `caio/__init__` catches it and sets `caio.linux_aio = None`."""
+    import caio
+
+    monkeypatch.setattr(caio, "linux_aio", None)
+    monkeypatch.setitem(sys.modules, "caio.linux_aio", None)  # importing it raises ImportError
+    loop = asyncio.new_event_loop()
+    try:
+        with caplog.at_level(logging.INFO, logger=syncing.__name__):
+            chosen = loop.run_until_complete(_chosen_name_and_fsync(journal_fd))
+    finally:
+        loop.close()
+    assert chosen == "thread"
+    assert "linux_aio cannot be imported" in caplog.text
+
+
 def test_a_closed_loop_gives_its_aio_slots_back(journal_fd: int) -> None:
     """Each loop's context reserves kernel AIO slots (system-wide, `fs.aio-max-nr`);
     loops come and go (tests, restarts in one process), so none may be kept."""

@@ -93,7 +93,10 @@ class KernelSyncer:
     name = "kernel"
 
     def __init__(self, loop: asyncio.AbstractEventLoop, fallback: ThreadSyncer) -> None:
-        from caio import linux_aio  # Linux only; ImportError elsewhere
+        # Not `from caio import linux_aio`: where io_setup is refused (Docker run with a
+        # seccomp profile without it), caio's own import of it fails and caio sets the
+        # name to None; this import tries again and raises the ImportError saying why.
+        import caio.linux_aio as linux_aio  # Linux only; ImportError elsewhere
 
         self._aio = linux_aio
         self._context = linux_aio.Context(max_requests=MAX_IN_FLIGHT)
@@ -165,8 +168,8 @@ def _choose(loop: asyncio.AbstractEventLoop) -> Syncer:
         return THREAD
     try:
         return KernelSyncer(loop, THREAD)
-    except ImportError:
-        reason: Any = "caio's linux_aio is not installed"
+    except ImportError as exc:  # caio missing, or its io_setup probe refused
+        reason: Any = f"caio's linux_aio cannot be imported: {exc}"
     except (OSError, SystemError) as exc:  # ENOSYS, EPERM (seccomp), EAGAIN (aio-max-nr)
         reason = exc
     except NotImplementedError:  # a loop without add_reader
