@@ -380,6 +380,11 @@ def main() -> None:
     parser.add_argument("--py-spy", type=Path, help="py-spy the requestor (raw folded stacks)")
     parser.add_argument("--tls", action="store_true", help="mutual TLS (default: plaintext)")
     args = parser.parse_args()
+    if args.tls and not args.no_ceiling:  # the requestor serves TLS on grpclib, see STACKS
+        parser.error(
+            "--tls measures the requestor alone: add --no-ceiling (the empty server "
+            "is a plaintext grpc.aio server; a TLS ceiling would compare two stacks)"
+        )
     global USE_TLS, PY_SPY_OUT
     USE_TLS, PY_SPY_OUT = args.tls, args.py_spy
     if args.profile:

@@ -26,9 +26,7 @@ import logging
 import math
 import os
 import secrets
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 from golem_task_api import envs
 from golem_task_api.wire.dirutils import RequestorTaskDir
@@ -49,7 +47,6 @@ BASE_MEMORY_MIB = 64.0
 INLINE_WORK_BYTES = 64 * 1024
 #: Bytes of input decoded per call at CreateTask (see `_decode`).
 DECODE_SLICE = 1024 * 1024
-T = TypeVar("T")
 
 
 async def create_task(
@@ -104,42 +101,51 @@ async def next_subtask(
 async def verify(
     tasks: store.TaskStore, task_dir: RequestorTaskDir, subtask_id: str
 ) -> tuple[VerifyResult, str]:
-    """Judge outside the lock, then, under it, publish our zip of an accepted proof in
-    `task_outputs` and commit the verdict."""
+    """Judge the result, then publish our zip of an accepted proof in `task_outputs` and
+    commit the verdict, all under the lock; a big input is judged in a thread between
+    two holds of it (the lock is held only for cheap work)."""
     params.check_subtask_id(subtask_id)
-    async with tasks.session(task_dir, look_only=True) as session:
-        task = session.require()
-        moves.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
-        part_input, difficulty = task.part_input(task.subtask(subtask_id).part), task.difficulty
     name = zips.subtask_zip_name(subtask_id)
     result_zip = task_dir.subtask_outputs_dir(subtask_id) / name
-    found = await _file_work(len(part_input), verdict.judge, result_zip, part_input, difficulty)
     target = task_dir.task_outputs_dir / name
-    published = False
+    published: list[Path] = []
+    found: verdict.Verdict | None = None
     try:
-        async with tasks.session(task_dir) as session:
+        async with tasks.session(task_dir, look_only=True) as session:
             task = session.require()
-            events = moves.plan_verdict(task, subtask_id, found.ok, found.reason, found.proof)
-            if found.proof is not None:  # one create and a small write: in the loop
-                zips.write_new(target, verdict.published_bytes(found.proof))
-                published = True
-            await session.commit(events)
+            moves.plan_verdict(task, subtask_id, True, "")  # raises unless in progress
+            part_input, difficulty = task.part_input(task.subtask(subtask_id).part), task.difficulty
+            if len(part_input) <= INLINE_WORK_BYTES:  # in the loop: a thread hop costs more
+                found = verdict.judge(result_zip, part_input, difficulty)
+                await _record(session, subtask_id, found, target, published)
+        if found is None:
+            found = await asyncio.to_thread(verdict.judge, result_zip, part_input, difficulty)
+            async with tasks.session(task_dir) as session:
+                await _record(session, subtask_id, found, target, published)
     except store.JournalError:
-        if published:  # the state rolled back to before the verdict: so do task_outputs
+        for path in published:  # the state rolled back to before the verdict: so do outputs
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(target)
+                os.unlink(path)
         raise
     logger.info("subtask %s: %s (%s)", subtask_id, "accepted" if found.ok else "rejected", found)
     result = VerifyResult.SUCCESS if found.ok else VerifyResult.FAILURE
     return result, found.reason
 
 
-async def _file_work(size: int, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run work on a small input in the loop (a thread hop costs more than a few small
-    page-cache syscalls and queues for the GIL); big inputs go to a thread."""
-    if size <= INLINE_WORK_BYTES:
-        return work(*args, **kwargs)
-    return await asyncio.to_thread(work, *args, **kwargs)
+async def _record(
+    session: store.Session,
+    subtask_id: str,
+    found: verdict.Verdict,
+    target: Path,
+    published: list[Path],
+) -> None:
+    """Publish our zip of an accepted proof (one create and a small write: in the loop),
+    then commit the verdict; `published` names what to remove if saving it fails."""
+    events = moves.plan_verdict(session.require(), subtask_id, found.ok, found.reason, found.proof)
+    if found.proof is not None:
+        zips.write_new(target, verdict.published_bytes(found.proof))
+        published.append(target)
+    await session.commit(events)
 
 
 async def discard_subtasks(

@@ -69,6 +69,7 @@ class Session:
 
     def __init__(self, store: TaskStore, task_dir: Path, entry: TaskEntry) -> None:
         self._store, self._dir, self._entry = store, task_dir, entry
+        self.committed = False
 
     @property
     def task(self) -> TaskState | None:
@@ -88,6 +89,7 @@ class Session:
 
     async def commit(self, planned: Sequence[Event]) -> None:
         """Journal `planned` (planned against the current state), then apply them."""
+        self.committed = True  # whatever happens next, the session's end waits for the disk
         await self._store._commit(self._dir, self._entry, planned)
 
 
@@ -111,9 +113,9 @@ class TaskStore:
     async def session(self, task_dir: Path, *, look_only: bool = False) -> AsyncIterator[Session]:
         """Locked and loaded; on the way out, wait until what the call saw is durable.
 
-        `look_only`: no wait on the way out, for a look whose outcome is only ever
-        reported through a later session's commit (which waits for everything) or
-        through an error (which waits for nothing).
+        `look_only`: no wait on the way out unless the session commits, for a look
+        whose outcome is only ever reported through a commit (which waits for
+        everything) or through an error (which waits for nothing).
         """
         key = os.path.abspath(task_dir)
         entry = self._cache.entry(key)
@@ -121,9 +123,10 @@ class TaskStore:
         try:
             async with entry.lock:
                 await self._load(task_dir, key, entry)
-                yield Session(self, task_dir, entry)
+                view = Session(self, task_dir, entry)
+                yield view
                 journal, seq = entry.journal, entry.state.seq if entry.state else 0
-            if journal is not None and not look_only:
+            if journal is not None and (view.committed or not look_only):
                 try:
                     await journal.wait_durable(seq)
                 except JournalError:
