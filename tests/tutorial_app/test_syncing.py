@@ -66,12 +66,7 @@ async def test_a_failed_completion_carries_its_errno() -> None:
 
 def test_the_thread_can_be_forced(journal_fd: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(syncing.FORCE_ENV, "thread")
-    loop = asyncio.new_event_loop()
-    try:
-        chosen = loop.run_until_complete(_chosen_name_and_fsync(journal_fd))
-    finally:
-        loop.close()
-    assert chosen == "thread"
+    assert chosen_on_a_new_loop(journal_fd) == "thread"
 
 
 def test_without_native_aio_the_thread_fsyncs(
@@ -84,13 +79,8 @@ def test_without_native_aio_the_thread_fsyncs(
         raise SystemError(os.strerror(errno.ENOSYS))
 
     monkeypatch.setattr(linux_aio, "Context", refused)
-    loop = asyncio.new_event_loop()
-    try:
-        with caplog.at_level(logging.INFO, logger=syncing.__name__):
-            chosen = loop.run_until_complete(_chosen_name_and_fsync(journal_fd))
-    finally:
-        loop.close()
-    assert chosen == "thread"
+    with caplog.at_level(logging.INFO, logger=syncing.__name__):
+        assert chosen_on_a_new_loop(journal_fd) == "thread"
     assert "native AIO is unavailable" in caplog.text
 
 
@@ -104,13 +94,8 @@ def test_when_caio_cannot_load_linux_aio_the_thread_fsyncs(
 
     monkeypatch.setattr(caio, "linux_aio", None)
     monkeypatch.setitem(sys.modules, "caio.linux_aio", None)  # importing it raises ImportError
-    loop = asyncio.new_event_loop()
-    try:
-        with caplog.at_level(logging.INFO, logger=syncing.__name__):
-            chosen = loop.run_until_complete(_chosen_name_and_fsync(journal_fd))
-    finally:
-        loop.close()
-    assert chosen == "thread"
+    with caplog.at_level(logging.INFO, logger=syncing.__name__):
+        assert chosen_on_a_new_loop(journal_fd) == "thread"
     assert "linux_aio cannot be imported" in caplog.text
 
 
@@ -120,12 +105,18 @@ def test_a_closed_loop_gives_its_aio_slots_back(journal_fd: int) -> None:
     gc.collect()
     before = aio_contexts_here()
     for _ in range(50):
-        loop = asyncio.new_event_loop()
-        assert loop.run_until_complete(_chosen_name_and_fsync(journal_fd)) == "kernel"
-        loop.close()
-        del loop
+        assert chosen_on_a_new_loop(journal_fd) == "kernel"
     gc.collect()
     assert aio_contexts_here() == before
+
+
+def chosen_on_a_new_loop(fd: int) -> str:
+    """Which syncer a new event loop picks, after one fsync of `fd` through it."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(_chosen_name_and_fsync(fd))
+    finally:
+        loop.close()
 
 
 async def _chosen_name_and_fsync(fd: int) -> str:
