@@ -122,3 +122,14 @@ def chosen_on_a_new_loop(fd: int) -> str:
 async def _chosen_name_and_fsync(fd: int) -> str:
     await syncing.fsync(fd)
     return syncing.syncer().name
+
+
+def test_preparing_loads_the_binding_and_survives_its_absence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`prepare` runs as the requestor starts: the binding is loaded then (not in the
+    first call), and a machine without it starts all the same."""
+    syncing.prepare()
+    assert "caio.linux_aio" in sys.modules
+    monkeypatch.setitem(sys.modules, "caio.linux_aio", None)  # importing it raises ImportError
+    syncing.prepare()

@@ -17,7 +17,7 @@ from golem_task_api.wire import constants
 
 from tutorial_app.handlers.provider import ProviderHandler
 from tutorial_app.handlers.requestor import RequestorHandler
-from tutorial_app.store import owner
+from tutorial_app.store import owner, syncing
 
 DEFAULT_WORK_DIR = Path(constants.CONTAINER_WORK_DIR)
 #: Exit status when another requestor owns the work dir (2 is a bad command line).
@@ -27,7 +27,10 @@ BUSY_EXIT_CODE = 3
 async def main(argv: list[str] | None = None) -> None:
     """Serve one role with this app's handlers until shutdown."""
     work_dir, rest = split_work_dir(list(sys.argv[1:] if argv is None else argv), DEFAULT_WORK_DIR)
-    lock = _own(work_dir) if rest[:1] == ["requestor"] else None
+    lock = None
+    if rest[:1] == ["requestor"]:
+        lock = _own(work_dir)
+        syncing.prepare()  # before the server is up, not in the first call
     try:
         await task_api.main(
             work_dir,

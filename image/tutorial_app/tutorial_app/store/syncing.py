@@ -149,6 +149,15 @@ THREAD = ThreadSyncer()
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Syncer] = weakref.WeakKeyDictionary()
 
 
+def prepare() -> None:
+    """Load native AIO's binding now, at the requestor's start: loading it probes the
+    kernel (an io_setup and an io_destroy, which waits out an RCU grace period) for
+    ~40 ms with the GIL held, which a first NextSubtask would otherwise wait for."""
+    if os.environ.get(FORCE_ENV, "").strip().lower() != "thread":
+        with contextlib.suppress(ImportError):
+            import caio.linux_aio  # noqa: F401  # `_choose` says why, if it is missing
+
+
 def syncer() -> Syncer:
     """The running loop's syncer: native AIO where it works, else the thread."""
     loop = asyncio.get_running_loop()
