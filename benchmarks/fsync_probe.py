@@ -43,7 +43,7 @@ def _timed(real: Callable[[int], None]) -> Callable[[int], None]:
         try:
             real(fd)
         finally:
-            if threading.current_thread().name != "journal-fsync":  # counted as requested
+            if threading.current_thread().name != syncing.THREAD_NAME:  # counted as requested
                 _count(started)
 
     return call

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from golem_task_api.node.services import DockerTaskApiService
 from golem_task_api.node.services.docker import node_limits
+from tutorial_app.store import syncing
 from tutorial_app.version import IMAGE_NAME, IMAGE_TAG
 
 from tests.docker.support import APP_UID, give_to_app_user
@@ -73,5 +74,5 @@ def test_the_journal_fsyncs_through_native_aio_in_the_nodes_container(
     assert probe["seccomp"] == "2" and int(probe["cap_eff"], 16) == 0, probe
     assert probe["uid"] == APP_UID
     assert probe["syncer"] == "kernel", done.stderr
-    assert "journal-fsync" not in probe["threads"], "the fsync went to the fallback thread"
+    assert syncing.THREAD_NAME not in probe["threads"], "the fsync went to the fallback thread"
     assert (tmp_path / "journal").read_bytes() == b"entry\n"

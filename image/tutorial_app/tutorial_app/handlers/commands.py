@@ -10,8 +10,9 @@ for it): input zips and published results are rebuilt from the state by
 `tutorial_app.handlers.repair` after a restart.
 Every command runs in `tasks.session(task_dir)`: locked, loaded, commit,
 durable on exit. Calls on one task queue for its lock, so the lock is held
-only for cheap work: Verify judges a result before it takes the lock for
-the move. Errors say whose fault they are (`golem_task_api.wire.errors`): the
+only for cheap work: Verify judges a big input's result in a thread,
+between two holds of the lock (a small one's in the loop, under it).
+Errors say whose fault they are (`golem_task_api.wire.errors`): the
 node's bad input is `InvalidArgument` before anything on disk changes; a
 move the state does not allow is `IllegalMove`; an unknown task or subtask
 is NOT_FOUND; damaged files are `DamagedState`.

@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 64
 #: `TUTORIAL_APP_FSYNC=thread` forces the thread (tests; a kernel whose AIO misbehaves).
 FORCE_ENV = "TUTORIAL_APP_FSYNC"
+#: The fallback thread's name (probes and tests tell its fsyncs apart by it).
+THREAD_NAME = "journal-fsync"
 
 
 class Syncer(Protocol):
@@ -71,7 +73,7 @@ class ThreadSyncer:
             with self._start:
                 if self._thread is None or not self._thread.is_alive():
                     self._thread = threading.Thread(
-                        target=self._serve, name="journal-fsync", daemon=True
+                        target=self._serve, name=THREAD_NAME, daemon=True
                     )
                     self._thread.start()
         return done
@@ -154,7 +156,7 @@ def prepare() -> None:
     """Load native AIO's binding now, at the requestor's start: loading it probes the
     kernel (an io_setup and an io_destroy, which waits out an RCU grace period) for
     ~40 ms with the GIL held, which a first NextSubtask would otherwise wait for."""
-    if os.environ.get(FORCE_ENV, "").strip().lower() != "thread":
+    if not _thread_forced():
         with contextlib.suppress(ImportError):
             import caio.linux_aio  # noqa: F401  # `_choose` says why, if it is missing
 
@@ -174,7 +176,7 @@ def fsync(fd: int) -> asyncio.Future[None]:
 
 
 def _choose(loop: asyncio.AbstractEventLoop) -> Syncer:
-    if os.environ.get(FORCE_ENV, "").strip().lower() == "thread":
+    if _thread_forced():
         return THREAD
     try:
         return KernelSyncer(loop, THREAD)
@@ -186,3 +188,7 @@ def _choose(loop: asyncio.AbstractEventLoop) -> Syncer:
         reason = "the event loop cannot watch an eventfd"
     logger.info("fsyncs run on a thread: native AIO is unavailable (%s)", reason)
     return THREAD
+
+
+def _thread_forced() -> bool:
+    return os.environ.get(FORCE_ENV, "").strip().lower() == "thread"
